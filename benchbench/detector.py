@@ -1,0 +1,165 @@
+"""The detector contract, in scikit-learn's conventions.
+
+A detector is a class whose ``__init__`` takes only hyperparameters (keyword arguments with
+defaults), stores each unchanged under its own name and does nothing else. Then:
+
+* ``fit(X, y=None) -> self`` trains on ``X`` shaped ``(n_timesteps, n_channels)`` (already
+  preprocessed: imputed and scaled to [-1, 1] by the runner);
+* ``score(X) -> ndarray`` returns one finite anomaly score per timestep of ``X``, shape
+  ``(n_timesteps,)``, **higher = more anomalous**;
+* everything learned in ``fit`` is stored in attributes ending in ``_`` (``history_`` holds the
+  per-epoch losses as ``{loss_name: [value per epoch]}``);
+* randomness comes only from the ``random_state`` hyperparameter; the compute device from a
+  ``device`` hyperparameter where the detector uses torch (``"auto"`` = CUDA when present).
+
+:class:`BaseDetector` gives ``get_params`` / ``set_params`` / ``repr`` from the ``__init__``
+signature, input validation that raises :class:`DetectorInputError` with a clear message, and
+:meth:`BaseDetector._log_epoch` which records losses and reports training progress to the runner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+
+class DetectorInputError(ValueError):
+    """The input given to ``fit`` or ``score`` cannot be used (too short, NaN, wrong shape)."""
+
+
+class NotFittedError(RuntimeError):
+    """``score`` was called before ``fit``."""
+
+
+class ScoreError(RuntimeError):
+    """A detector returned scores that break the contract (wrong shape, non-finite values)."""
+
+
+# Progress of the epoch loop inside the current job: the runner installs a callback
+# ``callback(epoch, n_epochs, losses)``; detectors report through ``_log_epoch``.
+_epoch_callback: contextvars.ContextVar[Callable[[int, int, dict[str, float]], None] | None] = (
+    contextvars.ContextVar("benchbench_epoch_callback", default=None)
+)
+
+
+@contextlib.contextmanager
+def epoch_progress(callback: Callable[[int, int, dict[str, float]], None]) -> Iterator[None]:
+    """Route the per-epoch reports of detectors trained inside this block to ``callback``."""
+    token = _epoch_callback.set(callback)
+    try:
+        yield
+    finally:
+        _epoch_callback.reset(token)
+
+
+class BaseDetector:
+    """Base class for detectors: parameters, validation and history helpers.
+
+    Subclasses define ``__init__`` with keyword hyperparameters (stored unchanged), and implement
+    ``fit`` and ``score``. ``min_length`` (a method so it may depend on hyperparameters such as
+    the window size) is the fewest timesteps ``fit`` and ``score`` accept.
+    """
+
+    def min_length(self) -> int:
+        """The fewest timesteps this detector can fit or score."""
+        return 2
+
+    # -- parameters ---------------------------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyperparameters, as given to ``__init__``."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> BaseDetector:
+        """Set hyperparameters by name; unknown names raise ``ValueError``."""
+        valid = set(self._param_names())
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"{type(self).__name__} has no parameter {name!r}; "
+                    f"valid parameters: {', '.join(sorted(valid))}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- validation ---------------------------------------------------------------------------
+    def _validate(self, X: Any, *, fitting: bool) -> np.ndarray:
+        """Return ``X`` as a float64 array ``(n_timesteps, n_channels)`` or raise a clear error."""
+        name = type(self).__name__
+        try:
+            arr = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DetectorInputError(f"{name}: input is not numeric: {exc}") from exc
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise DetectorInputError(
+                f"{name}: input must be shaped (n_timesteps, n_channels), got shape {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)):
+            bad = int(np.sum(~np.isfinite(arr)))
+            raise DetectorInputError(
+                f"{name}: input holds {bad} NaN or infinite values; impute them first"
+            )
+        need = self.min_length()
+        if arr.shape[0] < need:
+            raise DetectorInputError(
+                f"{name}: input has {arr.shape[0]} timesteps, fewer than the {need} this "
+                f"detector needs (window_size and friends); use a longer signal or a smaller window"
+            )
+        if fitting:
+            self.n_channels_ = arr.shape[1]
+        else:
+            if not hasattr(self, "n_channels_"):
+                raise NotFittedError(f"{name}: call fit before score")
+            if arr.shape[1] != self.n_channels_:
+                raise DetectorInputError(
+                    f"{name}: fitted on {self.n_channels_} channels, scoring {arr.shape[1]}"
+                )
+        return arr
+
+    # -- history ------------------------------------------------------------------------------
+    def _start_history(self) -> None:
+        self.history_: dict[str, list[float]] = {}
+
+    def _log_epoch(self, epoch: int, n_epochs: int, losses: dict[str, float]) -> None:
+        """Append this epoch's losses to ``history_`` and report progress to the runner."""
+        for key, value in losses.items():
+            self.history_.setdefault(key, []).append(float(value))
+        callback = _epoch_callback.get()
+        if callback is not None:
+            callback(epoch, n_epochs, losses)
+
+
+def check_scores(scores: Any, n_timesteps: int, where: str) -> np.ndarray:
+    """Validate a detector's scores: shape ``(n_timesteps,)`` and finite, else :class:`ScoreError`.
+
+    ``where`` names the detector and signal for the message.
+    """
+    arr = np.asarray(scores, dtype=np.float64)
+    if arr.shape != (n_timesteps,):
+        raise ScoreError(
+            f"{where}: score() returned shape {arr.shape}, expected ({n_timesteps},): "
+            "one score per timestep"
+        )
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.sum(~np.isfinite(arr)))
+        raise ScoreError(f"{where}: score() returned {bad} NaN or infinite values")
+    return arr
