@@ -17,7 +17,10 @@ Interval = tuple[float, float]
 
 
 class DataError(ValueError):
-    """A signal or label file cannot be used; the message names the file, the signal and the problem."""
+    """A signal or label file cannot be used.
+
+    The message names the file, the signal and the problem.
+    """
 
 
 @dataclass
@@ -72,9 +75,9 @@ def _as_2d(values: np.ndarray) -> np.ndarray:
 class Dataset(Protocol):
     """What a dataset plugin registers (through a factory ``factory(data_dir, subset)``).
 
-    ``name`` and ``description`` describe it in ``bench list datasets``; ``signal_names()`` lists its
-    signals without loading them; ``load_signal(name)`` loads one, raising :class:`DataError` with
-    the file, the signal and the problem when it cannot.
+    ``name`` and ``description`` describe it in ``bench list datasets``; ``signal_names()``
+    lists its signals without loading them; ``load_signal(name)`` loads one, raising
+    :class:`DataError` with the file, the signal and the problem when it cannot.
     """
 
     name: str

@@ -1,0 +1,89 @@
+"""The library entry point behind ``bench run``: plan, run (or resume) and report a benchmark."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchbench.config import RunConfig
+from benchbench.plugins import Registries, load_registries
+from benchbench.records import RunStore, read_json, write_json
+from benchbench.report import Report, build_report
+from benchbench.runner import Job, PlanError, RunSummary, execute, new_run_dir, plan_jobs
+
+
+class RunError(ValueError):
+    """The run cannot start (bad configuration, unknown names, not a run folder)."""
+
+
+@dataclass
+class RunOutcome:
+    summary: RunSummary
+    report: Report
+
+
+def _check_names(config: RunConfig, registries: Registries) -> None:
+    from benchbench.thresholding import THRESHOLDS
+
+    if config.threshold not in THRESHOLDS:
+        raise RunError(
+            f"unknown threshold {config.threshold!r}; available: {', '.join(THRESHOLDS)}"
+        )
+
+
+def prepare_run(config: RunConfig, registries: Registries) -> tuple[Path, list[Job]]:
+    """Plan the jobs, create the run folder and save its config, environment and job list."""
+    from benchbench.environment import describe_environment
+
+    _check_names(config, registries)
+    try:
+        jobs = plan_jobs(config, registries)
+    except PlanError as exc:
+        raise RunError(str(exc)) from exc
+    if not jobs:
+        raise RunError("nothing to run: no (detector, signal, seed) combination selected")
+    run_dir = new_run_dir(Path(config.output))
+    store = RunStore(run_dir)
+    write_json(store.config_path, config.to_dict())
+    environment = describe_environment()
+    environment["device_requested"] = config.device
+    environment["seeds"] = config.seeds
+    write_json(run_dir / "environment.json", environment)
+    write_json(run_dir / "jobs.json", [j.to_dict() for j in jobs])
+    return run_dir, jobs
+
+
+def load_run(run_dir: Path) -> tuple[RunConfig, list[Job]]:
+    """The saved config and planned jobs of an existing run folder."""
+    store = RunStore(run_dir)
+    if not store.config_path.exists() or not (run_dir / "jobs.json").exists():
+        raise RunError(f"{run_dir}: not a benchbench run folder (no config.json / jobs.json)")
+    config = RunConfig.from_dict(read_json(store.config_path), source=str(store.config_path))
+    jobs = [Job(**j) for j in read_json(run_dir / "jobs.json")]
+    return config, jobs
+
+
+def run_benchmark(config: RunConfig | None, registries: Registries | None = None,
+                  resume: Path | None = None, retry_failed: bool = False, quiet: bool = False,
+                  plots: bool = True, progress=None, executor=None) -> RunOutcome:
+    """Run a benchmark described by ``config``, or finish the run folder ``resume``."""
+    from benchbench.progress import Progress
+
+    if resume is not None:
+        config, jobs = load_run(Path(resume))
+        run_dir = Path(resume)
+        registries = registries or load_registries(config.plugins_dir)
+        missing = sorted({j.detector for j in jobs} - set(registries.detectors.names()))
+        if missing:
+            raise RunError(f"{run_dir}: detector(s) {', '.join(missing)} are no longer "
+                           "registered; load the plugins the run used (--plugins-dir?)")
+    else:
+        if config is None:
+            raise RunError("a config is needed unless resuming")
+        registries = registries or load_registries(config.plugins_dir)
+        run_dir, jobs = prepare_run(config, registries)
+    progress = progress or Progress(quiet=quiet)
+    summary = execute(run_dir, jobs, registries, progress=progress, executor=executor,
+                      retry_failed=retry_failed)
+    report = build_report(run_dir, plots=plots)
+    return RunOutcome(summary, report)

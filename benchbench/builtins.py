@@ -1,0 +1,24 @@
+"""The built-in datasets and metrics, registered through the same hooks a third party uses."""
+
+from __future__ import annotations
+
+from benchbench.hookspecs import hookimpl
+
+
+@hookimpl
+def register_datasets(register):
+    from benchbench.synthetic import SyntheticDataset
+
+    register(
+        "synthetic",
+        SyntheticDataset,
+        description="Embedded default benchmark: generated, labelled signals (no download)",
+    )
+
+
+@hookimpl
+def register_metrics(register):
+    from benchbench.metrics import BUILTIN_METRICS
+
+    for name, function in BUILTIN_METRICS.items():
+        register(name, function)

@@ -1,0 +1,182 @@
+"""The ``bench`` command line. It wires options to the library and holds no logic of its own.
+
+Exit status: 0 when every job succeeded, 1 when some job failed (a summary names them), 2 for a
+usage error (unknown detector, bad option, unreadable config).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from benchbench import __version__
+from benchbench.config import (
+    ConfigError,
+    RunConfig,
+    apply_set,
+    load_config_file,
+    parse_seeds,
+    split_list,
+)
+from benchbench.plugins import PluginError, load_registries
+
+PLUGINS_DIR_ENV = "BENCHBENCH_PLUGINS_DIR"
+
+
+def _registries(ctx: click.Context):
+    obj = ctx.ensure_object(dict)
+    if "registries" not in obj:
+        try:
+            obj["registries"] = load_registries(obj.get("plugins_dir"))
+        except PluginError as exc:
+            raise click.UsageError(str(exc)) from exc
+    return obj["registries"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="benchbench")
+@click.option("--plugins-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar=PLUGINS_DIR_ENV,
+              help="Also load every *.py file in DIR as a plugin (env BENCHBENCH_PLUGINS_DIR).")
+@click.pass_context
+def cli(ctx: click.Context, plugins_dir: Path | None) -> None:
+    """benchbench: benchmark generative time-series anomaly detectors."""
+    obj = ctx.ensure_object(dict)
+    if plugins_dir is not None:
+        obj["plugins_dir"] = str(plugins_dir)
+
+
+def _explicit(ctx: click.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+@cli.command()
+@click.option("--detectors", default="all", show_default=True,
+              help="'all' or a comma-separated list of detector names.")
+@click.option("--datasets", default="synthetic", show_default=True,
+              help="Comma-separated dataset names (NAME or NAME:SUBSET).")
+@click.option("--seeds", default="0", show_default=True, help="Comma-separated seeds, e.g. 0,1,2.")
+@click.option("--device", default="auto", show_default=True,
+              help="auto (CUDA when present), cpu, cuda or cuda:N.")
+@click.option("--output", default="results", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Output root folder.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data root (default: $BENCHBENCH_DATA or ./datasets).")
+@click.option("--resume", "resume", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None, help="Finish an interrupted run folder (its saved config is used).")
+@click.option("--retry-failed", is_flag=True, help="With --resume: rerun failed jobs too.")
+@click.option("--set", "assignments", multiple=True, metavar="DETECTOR.PARAM=VALUE",
+              help="Override a detector hyperparameter (repeatable), or threshold.PARAM=VALUE.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="TOML file with run settings (options override it).")
+@click.option("--threshold", default="window", show_default=True,
+              help="Thresholding rule: window (TadGAN's sliding window) or quantile.")
+@click.option("--quick", is_flag=True,
+              help="Smoke run: few signals per dataset and each detector's quick parameters.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG plots (tables are still written).")
+@click.pass_context
+def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: str, output: Path,
+        data_dir: Path | None, resume: Path | None, retry_failed: bool,
+        assignments: tuple[str, ...], config_file: Path | None, threshold: str, quick: bool,
+        quiet: bool, no_plots: bool) -> None:
+    """Train and score detectors on benchmark signals; write records, tables and plots."""
+    from benchbench.api import RunError, run_benchmark
+
+    registries = _registries(ctx)
+    run_options = ("detectors", "datasets", "seeds", "device", "output", "data_dir",
+                   "assignments", "config_file", "threshold", "quick")
+    try:
+        if resume is not None:
+            given = [n for n in run_options if _explicit(ctx, n)]
+            if given:
+                raise click.UsageError(
+                    f"--resume uses the run's saved config; drop {', '.join(given)}"
+                )
+            config = None
+        else:
+            config = load_config_file(config_file) if config_file else RunConfig()
+            for name, value in (("detectors", split_list(detectors)),
+                                ("datasets", split_list(datasets)),
+                                ("seeds", parse_seeds(seeds)), ("device", device),
+                                ("output", str(output)), ("threshold", threshold)):
+                if _explicit(ctx, name) or not config_file:
+                    setattr(config, name, value)
+            if data_dir is not None:
+                config.data_dir = str(data_dir)
+            if quick:
+                config.quick = True
+            config.plugins_dir = ctx.obj.get("plugins_dir") or config.plugins_dir
+            apply_set(config, list(assignments))
+        outcome = run_benchmark(config, registries=registries, resume=resume,
+                                retry_failed=retry_failed, quiet=quiet, plots=not no_plots)
+    except (ConfigError, RunError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    if not quiet:
+        click.echo(outcome.report.headline)
+    click.echo(f"run folder: {outcome.summary.run_dir}")
+    if outcome.summary.failed:
+        click.echo(f"{len(outcome.summary.failed)} job(s) failed:", err=True)
+        for record in outcome.summary.failed:
+            click.echo(f"  {record['job_id']}: {record.get('error')}", err=True)
+        ctx.exit(1)
+
+
+@cli.command("list")
+@click.argument("what", type=click.Choice(["detectors", "datasets", "metrics"]))
+@click.pass_context
+def list_(ctx: click.Context, what: str) -> None:
+    """List the registered detectors, datasets or metrics with the plugin each came from."""
+    registry = getattr(_registries(ctx), what)
+    entries = registry.entries()
+    width = max([len(e.name) for e in entries] + [4])
+    pwidth = max([len(e.plugin) for e in entries] + [6])
+    click.echo(f"{'name':<{width}}  {'plugin':<{pwidth}}  description")
+    for e in entries:
+        click.echo(f"{e.name:<{width}}  {e.plugin:<{pwidth}}  {e.description}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--no-plots", is_flag=True, help="Rebuild the tables only.")
+def report(run_dir: Path, no_plots: bool) -> None:
+    """Rebuild results.csv, tables and plots of RUN_DIR from its job records."""
+    from benchbench.report import build_report
+
+    try:
+        rep = build_report(run_dir, plots=not no_plots)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(rep.headline)
+    click.echo(f"{rep.n_records} record(s); wrote {len(rep.files)} file(s) in {run_dir}")
+
+
+def _plugins_dir_from_argv(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--plugins-dir" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--plugins-dir="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``bench`` script: load plugins (and their commands), then dispatch."""
+    import os
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    plugins_dir = _plugins_dir_from_argv(argv) or os.environ.get(PLUGINS_DIR_ENV)
+    obj: dict = {}
+    if plugins_dir and Path(plugins_dir).is_dir():
+        obj["plugins_dir"] = plugins_dir
+    try:
+        registries = load_registries(obj.get("plugins_dir"))
+        obj["registries"] = registries
+        registries.manager.hook.register_commands(cli=cli)
+    except PluginError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    cli.main(args=argv, obj=obj, prog_name="bench")

@@ -1,0 +1,443 @@
+"""Figures of a run: one per signal, an F1 heatmap and the training loss curves.
+
+Everything is drawn from the job records and the score artifacts they point to (``npz`` files
+relative to the run folder, holding ``index (n,)``, ``values (n, c)`` and ``scores (n,)``), in a
+fixed order, so a resumed or merged run draws the same figures. matplotlib is imported inside the
+functions (with the non-interactive ``Agg`` backend), never at module import, and every figure is
+closed after it is saved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchbench.metrics import HEADLINE
+from benchbench.tables import dataset_table, job_metric, sort_records
+
+__all__ = [
+    "safe_name",
+    "plot_signal",
+    "plot_f1_heatmap",
+    "plot_loss_curves",
+    "write_plots",
+]
+
+DPI = 100
+LABEL_COLOR = "tab:red"
+DETECTED_COLOR = "tab:blue"
+MAX_CHANNELS = 8
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def safe_name(name: str, max_len: int = 120) -> str:
+    """A file-safe version of ``name``: characters outside ``[A-Za-z0-9._-]`` become ``_``.
+
+    When that (or clipping to ``max_len``) changed the name, ``_`` and 8 hex digits of the
+    original name's SHA-1 are appended, so distinct names stay distinct files.
+    """
+    safe = _UNSAFE.sub("_", name)
+    if safe in {"", ".", ".."}:
+        safe = safe.replace(".", "_") or "_"
+    if len(safe) > max_len:
+        safe = safe[:max_len]
+    if safe != name:
+        safe += "_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    return safe
+
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (imported on first use)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path) -> None:
+    """Save ``fig`` as a PNG at ``path`` atomically (temporary file, then ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png", dpi=DPI)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _first_line(text: Any, limit: int = 140) -> str:
+    lines = [ln.strip() for ln in str(text or "").splitlines() if ln.strip()]
+    line = lines[0] if lines else "unknown error"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _load_scores(run_dir: Path, rec: Mapping[str, Any]) -> tuple[dict[str, np.ndarray] | None, str]:
+    """Load a job's score artifact: ``(arrays, "")`` or ``(None, reason)``."""
+    rel = (rec.get("artifacts") or {}).get("scores")
+    if not rel:
+        return None, "no scores artifact"
+    path = Path(run_dir) / rel
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            index = np.asarray(npz["index"]).reshape(-1)
+            values = np.asarray(npz["values"], dtype=float)
+            scores = np.asarray(npz["scores"], dtype=float).reshape(-1)
+    except (OSError, KeyError, ValueError) as exc:
+        return None, f"scores unreadable: {type(exc).__name__}"
+    if values.ndim == 1:
+        values = values[:, None]
+    elif values.ndim > 2:
+        values = values.reshape(len(values), -1)
+    n = min(len(index), len(values), len(scores))
+    try:
+        index = index[:n].astype(float)
+    except (TypeError, ValueError):
+        index = np.arange(n, dtype=float)
+    return {"index": index, "values": values[:n], "scores": scores[:n]}, ""
+
+
+def _shade(ax: Any, intervals: Iterable[Sequence[float]], color: str, alpha: float) -> None:
+    """Shade ``[start, end]`` intervals on ``ax`` (a zero-width one as a vertical line)."""
+    for item in intervals or []:
+        try:
+            start, end = float(item[0]), float(item[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if end > start:
+            ax.axvspan(start, end, color=color, alpha=alpha, lw=0)
+        else:
+            ax.axvline(start, color=color, alpha=min(1.0, 3 * alpha), lw=1)
+
+
+def _plain_x(ax: Any) -> None:
+    """Write x tick labels in full (no ``1e9`` offset), when the formatter allows it."""
+    try:
+        ax.ticklabel_format(axis="x", style="plain", useOffset=False)
+    except AttributeError:
+        pass
+
+
+def _f1_text(rec: Mapping[str, Any]) -> str:
+    res = job_metric(rec, HEADLINE)
+    if res is not None:
+        return f"{res.f1:.3f}"
+    stored = ((rec.get("metrics") or {}).get(HEADLINE) or {}).get("f1")
+    return "n/a" if stored is None else f"{float(stored):.3f}"
+
+
+def _message(ax: Any, text: str, color: str = "0.3") -> None:
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color=color,
+        fontsize=10,
+        wrap=True,
+    )
+    ax.set_yticks([])
+
+
+def plot_signal(run_dir: Path, records_for_signal: list[dict], path: Path) -> None:
+    """Draw one signal's figure to ``path`` (PNG).
+
+    The top panel shows the signal's (scaled) test values against the index with the labelled
+    intervals shaded red; below it one panel per detector (its lowest seed's job) with the score
+    trace and the detected intervals shaded blue (labelled intervals faintly red for reference),
+    titled with the detector and its overlap F1. A failed job's panel reads
+    ``failed: <first line of the error>``; a job whose score artifact is missing says so. The values
+    come from the first ok job (by detector, seed) whose artifact loads.
+
+    Args:
+        run_dir: the run folder that artifact paths are relative to.
+        records_for_signal: the records of one (dataset, signal), any detectors and seeds.
+        path: the PNG to write (its folder is created).
+    """
+    recs = sort_records(records_for_signal)
+    if not recs:
+        raise ValueError("plot_signal needs at least one record")
+    first = recs[0]
+    dataset, signal = str(first.get("dataset", "")), str(first.get("signal", ""))
+    kind = next((str(r["kind"]) for r in recs if r.get("kind")), "")
+    expected = next((r.get("expected") for r in recs if r.get("expected")), []) or []
+
+    chosen: dict[str, Mapping[str, Any]] = {}
+    for rec in recs:  # sorted by detector then seed: the first one seen is the lowest seed
+        chosen.setdefault(str(rec.get("detector", "")), rec)
+    detectors = sorted(chosen)
+
+    loaded: dict[str, tuple[dict[str, np.ndarray] | None, str]] = {}
+    for det in detectors:
+        if chosen[det].get("status") == "ok":
+            loaded[det] = _load_scores(run_dir, chosen[det])
+    base = next((d for d, _ in loaded.values() if d is not None), None)
+    if base is None:  # no chosen job loads: try any other ok job of the signal
+        for rec in recs:
+            if rec.get("status") == "ok":
+                base, _ = _load_scores(run_dir, rec)
+                if base is not None:
+                    break
+
+    plt = _pyplot()
+    from matplotlib.patches import Patch
+
+    n_panels = 1 + len(detectors)
+    heights = [1.4] + [1.0] * len(detectors)
+    fig, axes = plt.subplots(
+        n_panels,
+        1,
+        sharex=True,
+        figsize=(12, 1.2 + 2.2 * sum(heights)),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
+    axes = axes[:, 0]
+    try:
+        title = f"{dataset} / {signal}" + (f" ({kind})" if kind else "")
+        fig.suptitle(title, fontsize=13)
+
+        ax = axes[0]
+        if base is None:
+            _message(ax, "test values unavailable (no readable scores artifact)")
+        else:
+            values = base["values"]
+            n_ch = values.shape[1]
+            shown = min(n_ch, MAX_CHANNELS)
+            for j in range(shown):
+                ax.plot(
+                    base["index"],
+                    values[:, j],
+                    lw=0.8,
+                    color="black" if shown == 1 else None,
+                    alpha=1.0 if shown == 1 else 0.8,
+                )
+            ylabel = "value" if n_ch == 1 else f"values ({shown} of {n_ch} ch.)"
+            ax.set_ylabel(ylabel)
+        _shade(ax, expected, LABEL_COLOR, 0.2)
+        ax.set_title("test values and labelled anomalies", fontsize=10, loc="left")
+        ax.legend(
+            handles=[
+                Patch(color=LABEL_COLOR, alpha=0.3, label="labelled anomaly"),
+                Patch(color=DETECTED_COLOR, alpha=0.35, label="detected"),
+            ],
+            loc="upper right",
+            fontsize=8,
+            framealpha=0.8,
+        )
+
+        for ax, det in zip(axes[1:], detectors):
+            rec = chosen[det]
+            seed = rec.get("seed")
+            if rec.get("status") != "ok":
+                ax.set_title(f"{det} (seed {seed})", fontsize=10, loc="left")
+                _message(ax, f"failed: {_first_line(rec.get('error'))}", color="tab:red")
+                ax.set_facecolor("0.96")
+                continue
+            data, reason = loaded.get(det, (None, "no scores"))
+            ax.set_title(
+                f"{det} (seed {seed}): {HEADLINE} F1 {_f1_text(rec)}", fontsize=10, loc="left"
+            )
+            _shade(ax, expected, LABEL_COLOR, 0.1)
+            _shade(ax, [d[:2] for d in rec.get("detected") or []], DETECTED_COLOR, 0.3)
+            if data is None:
+                _message(ax, reason)
+            else:
+                ax.plot(data["index"], data["scores"], lw=0.8, color="0.15")
+                ax.set_ylabel("score")
+
+        if base is not None and len(base["index"]):
+            axes[-1].set_xlim(float(base["index"][0]), float(base["index"][-1]))
+        for ax in axes:
+            _plain_x(ax)
+            ax.margins(x=0)
+        axes[-1].set_xlabel("index")
+        fig.tight_layout()
+        _save(fig, Path(path))
+    finally:
+        plt.close(fig)
+
+
+def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
+    """Draw a detector x dataset heatmap of overlap F1 micro (mean over seeds) to ``path``.
+
+    Cells are annotated with the value (``± std`` with several seeds, and the number of failed
+    jobs when any); the colour scale is fixed to 0..1. A cell without any ok job reads ``failed``
+    (or ``-`` with no job). Returns ``False`` (writing nothing) when there are no records.
+    """
+    df = dataset_table(records, metrics=[])
+    if df.empty:
+        return False
+    datasets = sorted(df["dataset"].unique())
+    detectors = sorted(df["detector"].unique())
+    grid = np.full((len(detectors), len(datasets)), np.nan)
+    notes: dict[tuple[int, int], str] = {}
+    micro, std = f"{HEADLINE}_f1_micro", f"{HEADLINE}_f1_micro_std"
+    for _, row in df.iterrows():
+        i, j = detectors.index(row["detector"]), datasets.index(row["dataset"])
+        n_ok, failed = int(row["ok_seeds"]), int(row["failed"])
+        if n_ok == 0:
+            notes[(i, j)] = "failed"
+            continue
+        grid[i, j] = float(row[micro])
+        text = "n/a" if math.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
+        if n_ok > 1 and not math.isnan(float(row[std])):
+            text += f"\n± {float(row[std]):.3f}"
+        if failed:
+            text += f"\n({failed} failed)"
+        notes[(i, j)] = text
+
+    plt = _pyplot()
+    width = min(24.0, 3.0 + 1.5 * len(datasets))
+    height = min(20.0, 1.8 + 0.75 * len(detectors))
+    fig, ax = plt.subplots(figsize=(max(6.0, width), max(3.5, height)))
+    try:
+        cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
+        image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto")
+        fig.colorbar(image, ax=ax, label=f"{HEADLINE} F1 (micro)", fraction=0.05, pad=0.03)
+        ax.set_xticks(range(len(datasets)), labels=datasets, rotation=30, ha="right")
+        ax.set_yticks(range(len(detectors)), labels=detectors)
+        ax.set_xlabel("dataset")
+        ax.set_ylabel("detector")
+        for i in range(len(detectors)):
+            for j in range(len(datasets)):
+                value = grid[i, j]
+                text = notes.get((i, j), "-")
+                color = "black" if math.isnan(value) or value >= 0.55 else "white"
+                ax.text(j, i, text, ha="center", va="center", color=color, fontsize=9)
+        ax.set_title(f"{HEADLINE} F1 (micro over signals, mean over seeds; failed jobs excluded)")
+        fig.tight_layout()
+        _save(fig, Path(path))
+    finally:
+        plt.close(fig)
+    return True
+
+
+def _history_series(rec: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """A job's per-epoch loss series by name (non-numbers become NaN; empty series dropped)."""
+    out: dict[str, np.ndarray] = {}
+    history = rec.get("history") or {}
+    if not isinstance(history, Mapping):
+        return out
+    for name in sorted(history, key=str):
+        series = history[name]
+        if not isinstance(series, (list, tuple, np.ndarray)) or len(series) == 0:
+            continue
+        values = []
+        for v in series:
+            try:
+                values.append(float(v))
+            except (TypeError, ValueError):
+                values.append(math.nan)
+        arr = np.asarray(values, dtype=float)
+        if np.isfinite(arr).any():
+            out[str(name)] = arr
+    return out
+
+
+def plot_loss_curves(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
+    """Draw per-epoch training losses to ``path``: one subplot per detector with any history.
+
+    Each ok job contributes one thin line per loss name (colour by loss name, legend of loss
+    names); x is the epoch (from 1), the y axis is logarithmic when all of a subplot's values are
+    positive. Detectors without history are skipped; when no detector has any, nothing is
+    written and ``False`` is returned (``True`` otherwise).
+    """
+    per_detector: dict[str, list[dict[str, np.ndarray]]] = defaultdict(list)
+    for rec in sort_records(records):
+        if rec.get("status") != "ok":
+            continue
+        series = _history_series(rec)
+        if series:
+            per_detector[str(rec.get("detector", ""))].append(series)
+    if not per_detector:
+        return False
+
+    detectors = sorted(per_detector)
+    ncols = min(3, len(detectors))
+    nrows = math.ceil(len(detectors) / ncols)
+    plt = _pyplot()
+    from matplotlib.lines import Line2D
+
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows + 0.6), squeeze=False)
+    try:
+        colors = plt.get_cmap("tab10").colors
+        for k, det in enumerate(detectors):
+            ax = axes[k // ncols][k % ncols]
+            jobs = per_detector[det]
+            names = sorted({name for job in jobs for name in job})
+            color = {name: colors[i % len(colors)] for i, name in enumerate(names)}
+            finite_values: list[np.ndarray] = []
+            for job in jobs:
+                for name, arr in job.items():
+                    epochs = np.arange(1, len(arr) + 1)
+                    ax.plot(epochs, arr, lw=0.8, alpha=0.6, color=color[name])
+                    finite_values.append(arr[np.isfinite(arr)])
+            allv = np.concatenate(finite_values) if finite_values else np.array([])
+            if allv.size and (allv > 0).all():
+                ax.set_yscale("log")
+            ax.set_title(f"{det} ({len(jobs)} job{'s' if len(jobs) != 1 else ''})", fontsize=10)
+            ax.set_xlabel("epoch")
+            ax.set_ylabel("loss")
+            ax.grid(True, alpha=0.3)
+            handles = [Line2D([], [], color=color[n], lw=1.5, label=n) for n in names]
+            ax.legend(handles=handles, fontsize=8, loc="upper right", framealpha=0.8)
+        for k in range(len(detectors), nrows * ncols):
+            axes[k // ncols][k % ncols].set_visible(False)
+        fig.suptitle("training losses per epoch (one line per job)", fontsize=12)
+        fig.tight_layout()
+        _save(fig, Path(path))
+    finally:
+        plt.close(fig)
+    return True
+
+
+def write_plots(
+    run_dir: Path, records: Iterable[Mapping[str, Any]], out_dir: Path | None = None
+) -> list[Path]:
+    """Write a run's figures and return their paths (in a fixed order).
+
+    Into ``out_dir`` (default ``run_dir / "plots"``): ``f1_heatmap.png``, ``loss_curves.png``
+    (only when some job has a loss history) and ``signals/<dataset>__<signal>.png`` for every
+    signal, file names made safe with :func:`safe_name`.
+    """
+    run_dir = Path(run_dir)
+    out = Path(out_dir) if out_dir is not None else run_dir / "plots"
+    out.mkdir(parents=True, exist_ok=True)
+    recs = sort_records(records)
+    written: list[Path] = []
+
+    heatmap = out / "f1_heatmap.png"
+    if plot_f1_heatmap(recs, heatmap):
+        written.append(heatmap)
+    losses = out / "loss_curves.png"
+    if plot_loss_curves(recs, losses):
+        written.append(losses)
+
+    by_signal: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for rec in recs:
+        by_signal[(str(rec.get("dataset", "")), str(rec.get("signal", "")))].append(dict(rec))
+    for (dataset, signal), group in sorted(by_signal.items()):
+        path = out / "signals" / f"{safe_name(f'{dataset}__{signal}')}.png"
+        plot_signal(run_dir, group, path)
+        written.append(path)
+    return written

@@ -1,0 +1,123 @@
+"""The run folder on disk: configuration, environment and one record per job, written atomically.
+
+Layout (see ``results/README.md``)::
+
+    <run>/config.json         resolved configuration (detectors, datasets, seeds, parameters)
+    <run>/environment.json    package versions, Python, platform, device, threads
+    <run>/jobs.json           the planned jobs (so a resumed run knows what is left)
+    <run>/records/<job>.json  one record per finished job (ok or failed)
+    <run>/scores/<job>.npz    test index, scaled test values and scores of an ok job
+    <run>/results.csv, tables/, plots/   rebuilt from the records by ``bench report``
+
+Each file is written to a temporary name in the same folder, flushed to disk and renamed into place,
+so a run killed at any moment leaves either the whole record or none of it. The JSON record is
+written after its scores file, so a record on disk always has its artifacts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RECORDS = "records"
+SCORES = "scores"
+
+
+def atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> None:
+    """Write ``path`` via ``write(fileobj)`` into a temporary file, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _jsonable(value: Any) -> Any:
+    """Convert numpy scalars/arrays and non-finite floats into plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+def write_json(path: Path, data: Any) -> None:
+    text = json.dumps(_jsonable(data), indent=2, sort_keys=True) + "\n"
+    atomic_write(path, lambda fh: fh.write(text))
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+class RunStore:
+    """Reads and writes one run folder."""
+
+    def __init__(self, run_dir: Path | str) -> None:
+        self.run_dir = Path(run_dir)
+
+    @property
+    def config_path(self) -> Path:
+        return self.run_dir / "config.json"
+
+    def record_path(self, job_id: str) -> Path:
+        return self.run_dir / RECORDS / f"{job_id}.json"
+
+    def scores_path(self, job_id: str) -> Path:
+        return self.run_dir / SCORES / f"{job_id}.npz"
+
+    def write_record(self, record: dict[str, Any], arrays: dict[str, np.ndarray] | None) -> None:
+        """Write a job's scores (if any) and then its record, each atomically."""
+        job_id = record["job_id"]
+        if arrays:
+            scores_path = self.scores_path(job_id)
+
+            def save(fh: Any) -> None:
+                np.savez_compressed(fh, **arrays)
+
+            atomic_write(scores_path, save, mode="wb")
+            record = {**record, "artifacts": {"scores": f"{SCORES}/{job_id}.npz"}}
+        write_json(self.record_path(job_id), record)
+
+    def finished(self) -> dict[str, str]:
+        """job_id -> status of every job with a record on disk."""
+        out = {}
+        for rec in self.load_records():
+            out[rec["job_id"]] = rec.get("status", "failed")
+        return out
+
+    def load_records(self) -> list[dict[str, Any]]:
+        """Every record of the run, sorted by job id (unreadable partial files are skipped)."""
+        folder = self.run_dir / RECORDS
+        records = []
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                records.append(read_json(path))
+            except (OSError, json.JSONDecodeError):
+                continue
+        return records

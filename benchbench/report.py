@@ -1,0 +1,43 @@
+"""Rebuild a run's outputs (results.csv, tables, plots) from its job records alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchbench.records import RunStore, atomic_write
+
+
+@dataclass
+class Report:
+    run_dir: Path
+    n_records: int
+    headline: str
+    files: list[Path]
+
+
+def build_report(run_dir: Path | str, plots: bool = True) -> Report:
+    """Write ``results.csv``, ``tables/`` and ``plots/`` of a run folder from its records.
+
+    A resumed or merged run reports exactly what an uninterrupted one does: nothing here depends
+    on the order or the moment in which jobs finished.
+    """
+    from benchbench.plots import write_plots
+    from benchbench.tables import headline_text, results_frame, write_tables
+
+    run_dir = Path(run_dir)
+    store = RunStore(run_dir)
+    if not store.config_path.exists():
+        raise FileNotFoundError(f"{run_dir}: not a benchbench run folder (no config.json)")
+    records = store.load_records()
+    files: list[Path] = []
+    frame = results_frame(records)
+    csv_path = run_dir / "results.csv"
+    atomic_write(csv_path, lambda fh: frame.to_csv(fh, index=False))
+    files.append(csv_path)
+    if records:
+        files.extend(write_tables(records, run_dir / "tables").values())
+        if plots:
+            files.extend(write_plots(run_dir, records))
+    headline = headline_text(records) if records else "no finished jobs"
+    return Report(run_dir, len(records), headline, files)

@@ -1,0 +1,218 @@
+"""The ``autoencoder`` detector: an LSTM encoder-decoder scored by reconstruction error.
+
+Importing this module does not import torch; ``fit`` imports :mod:`benchbench.torchkit` and the
+network (:mod:`benchbench_plugins.autoencoder.network`) when it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from benchbench.detector import BaseDetector, DetectorInputError, NotFittedError
+from benchbench.preprocessing import unroll_windows
+
+# Windows per forward pass when scoring (inference only, so larger than the training batch).
+_SCORE_BATCH = 1024
+
+
+class LSTMAutoencoder(BaseDetector):
+    """LSTM autoencoder over rolling windows; the score is the smoothed reconstruction error.
+
+    Training: rolling windows of ``window_size`` steps taken every ``train_step`` steps (plus the
+    window ending at the last step) are reconstructed by an encoder LSTM -> last hidden state
+    (latent, ``hidden_size`` values) -> repeated over the window -> decoder LSTM -> linear layer to
+    ``n_channels``; mean squared error, Adam, ``epochs`` passes in shuffled batches.
+
+    Scoring: windows every ``score_step`` steps (plus the last one) are reconstructed; each
+    timestep's reconstruction is the median over the windows covering it; the error is the mean
+    absolute difference over channels, smoothed by a centred moving average of
+    ``smoothing_window`` steps. Higher = more anomalous.
+
+    Args:
+        window_size: timesteps per window; also :meth:`min_length`.
+        hidden_size: LSTM hidden units, the size of the latent code.
+        epochs: passes over the training windows.
+        batch_size: training windows per optimiser step.
+        learning_rate: Adam learning rate.
+        train_step: stride between training windows, in timesteps (>= 1). Larger strides give
+            fewer, less redundant windows per epoch, so faster epochs.
+        score_step: stride between scored windows, in timesteps (1 <= score_step <= window_size;
+            1 = every window, the reference behaviour; larger is faster with fewer votes per
+            timestep in the median).
+        smoothing_window: length of the moving average applied to the error: an ``int`` >= 1 is a
+            number of timesteps; a ``float`` in (0, 1) is a fraction of the scored signal's length
+            (at least 1 step); ``0``/``None``/``1`` disable smoothing.
+        device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        random_state: seed of weight initialisation and shuffling; same seed + same data + CPU
+            gives identical scores.
+    """
+
+    def __init__(
+        self,
+        window_size: int = 100,
+        hidden_size: int = 32,
+        epochs: int = 30,
+        batch_size: int = 64,
+        learning_rate: float = 5e-3,
+        train_step: int = 5,
+        score_step: int = 1,
+        smoothing_window: int | float | None = 0.01,
+        device: str = "auto",
+        random_state: int | None = 0,
+    ) -> None:
+        self.window_size = window_size
+        self.hidden_size = hidden_size
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.train_step = train_step
+        self.score_step = score_step
+        self.smoothing_window = smoothing_window
+        self.device = device
+        self.random_state = random_state
+
+    def min_length(self) -> int:
+        """The fewest timesteps accepted: one window."""
+        return int(self.window_size)
+
+    def _check_params(self) -> None:
+        name = type(self).__name__
+        for key in ("window_size", "hidden_size", "epochs", "batch_size", "train_step",
+                    "score_step"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}: {key} must be an integer >= 1, got {value!r}")
+        if self.window_size < 2:
+            raise ValueError(f"{name}: window_size must be >= 2, got {self.window_size}")
+        if self.score_step > self.window_size:
+            raise ValueError(
+                f"{name}: score_step ({self.score_step}) must not exceed window_size "
+                f"({self.window_size}), else some timesteps get no reconstruction"
+            )
+        if not float(self.learning_rate) > 0:
+            raise ValueError(f"{name}: learning_rate must be > 0, got {self.learning_rate!r}")
+        _smoothing_steps(self.smoothing_window, 100, name)  # validates the value
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None) -> LSTMAutoencoder:
+        """Train on ``X`` ``(n_timesteps, n_channels)`` (scaled to [-1, 1]); return ``self``."""
+        self._check_params()
+        arr = self._validate(X, fitting=True)
+        self._start_history()
+
+        import torch
+
+        from benchbench import torchkit
+
+        from .network import LSTMAutoencoderNet
+
+        device = torchkit.resolve_device(self.device)
+        window = int(self.window_size)
+        with torchkit.seeded(self.random_state, device) as rng:
+            model = LSTMAutoencoderNet(arr.shape[1], int(self.hidden_size)).to(device)
+            optimiser = torch.optim.Adam(model.parameters(), lr=float(self.learning_rate))
+            x = torch.as_tensor(arr, dtype=torch.float32, device=device)
+            starts = _window_starts(len(arr), window, int(self.train_step))
+            windows = torchkit.window_view(x, window)[torch.as_tensor(starts, device=device)]
+
+            def step(batch: torch.Tensor) -> dict[str, torch.Tensor]:
+                loss = torch.nn.functional.mse_loss(model(batch), batch)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                return {"reconstruction": loss}
+
+            model.train()
+            torchkit.train_windows(
+                self,
+                windows,
+                step,
+                epochs=int(self.epochs),
+                batch_size=int(self.batch_size),
+                generator=rng.torch,
+            )
+        model.eval()
+        self.model_ = model
+        self.device_ = str(device)
+        self.n_train_windows_ = len(starts)
+        return self
+
+    # -- scoring ------------------------------------------------------------------------------
+    def reconstruct(self, X: Any) -> np.ndarray:
+        """Per-timestep reconstruction of ``X``: shape ``(n_timesteps, n_channels)``."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"{type(self).__name__}: call fit before score")
+        return self._reconstruct(self._validate(X, fitting=False))
+
+    def _reconstruct(self, arr: np.ndarray) -> np.ndarray:
+        import torch
+
+        from benchbench import torchkit
+
+        window = int(self.window_size)
+        device = torch.device(self.device_)
+        x = torch.as_tensor(arr, dtype=torch.float32, device=device)
+        step = int(self.score_step)
+        n = len(arr)
+        windows = torchkit.predict_windows(
+            self.model_, torchkit.window_view(x, window, step), _SCORE_BATCH
+        )
+        recon = unroll_windows(windows, n, step, reducer="median")
+        covered = (len(windows) - 1) * step + window  # timesteps covered by the strided windows
+        if covered < n:  # the trailing timesteps: reconstruct the window ending at the last step
+            tail = torchkit.predict_windows(self.model_, x[None, n - window :], 1)[0]
+            recon[covered:] = tail[covered - n :]
+        return recon
+
+    def score(self, X: Any) -> np.ndarray:
+        """Anomaly score per timestep of ``X``: shape ``(n_timesteps,)``, finite, >= 0."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"{type(self).__name__}: call fit before score")
+        arr = self._validate(X, fitting=False)
+        error = np.abs(arr - self._reconstruct(arr)).mean(axis=1)
+        steps = _smoothing_steps(self.smoothing_window, len(arr), type(self).__name__)
+        return _moving_average(error, steps)
+
+
+def _window_starts(n_timesteps: int, window: int, step: int) -> np.ndarray:
+    """Start positions of windows every ``step`` steps plus the window ending at the last step."""
+    if n_timesteps < window:
+        raise DetectorInputError(
+            f"input has {n_timesteps} timesteps, fewer than window_size={window}"
+        )
+    starts = np.arange(0, n_timesteps - window + 1, step)
+    if starts[-1] != n_timesteps - window:
+        starts = np.append(starts, n_timesteps - window)
+    return starts
+
+
+def _smoothing_steps(smoothing_window: int | float | None, n_timesteps: int, name: str) -> int:
+    """The moving-average length in steps for ``smoothing_window`` (see the class docstring)."""
+    if smoothing_window is None:
+        return 1
+    if isinstance(smoothing_window, bool) or not isinstance(
+        smoothing_window, (int, float, np.integer, np.floating)
+    ):
+        raise ValueError(f"{name}: smoothing_window must be a number, got {smoothing_window!r}")
+    value = float(smoothing_window)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name}: smoothing_window must be >= 0, got {smoothing_window!r}")
+    if 0 < value < 1:
+        return max(1, int(round(value * n_timesteps)))
+    return max(1, int(round(value)))
+
+
+def _moving_average(values: np.ndarray, steps: int) -> np.ndarray:
+    """Centred moving average of ``values`` ``(n,)`` over ``steps`` steps, shrinking at the edges."""
+    n = len(values)
+    if steps <= 1 or n == 0:
+        return values.astype(np.float64, copy=True)
+    before = (steps - 1) // 2
+    after = steps - 1 - before
+    cumsum = np.concatenate(([0.0], np.cumsum(values, dtype=np.float64)))
+    idx = np.arange(n)
+    lo = np.clip(idx - before, 0, n)
+    hi = np.clip(idx + after + 1, 0, n)
+    return (cumsum[hi] - cumsum[lo]) / (hi - lo)
