@@ -86,7 +86,8 @@ def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: s
     """Train and score detectors on benchmark signals; write records, tables and plots."""
     from benchbench.api import RunError, run_benchmark
 
-    registries = _registries(ctx)
+    # a resumed run loads the plugins it was started with, unless --plugins-dir is given again
+    registries = _registries(ctx) if resume is None or ctx.obj.get("plugins_dir") else None
     run_options = ("detectors", "datasets", "seeds", "device", "output", "data_dir",
                    "assignments", "config_file", "threshold", "quick")
     try:

@@ -448,7 +448,7 @@ class SyntheticDataset:
 
     Args:
         data_dir: ignored (nothing is read or downloaded).
-        subset: a comma-separated list of signal names or kinds to keep (``None`` or blank: all).
+        subset: a ``+``-separated list of signal names or kinds to keep (``None`` or blank: all).
 
     Raises:
         ValueError: a subset entry that is neither a signal name nor a kind.
@@ -466,7 +466,7 @@ class SyntheticDataset:
         self._selected = list(self._specs)
         if subset is None:
             return
-        items = subset.split(",") if isinstance(subset, str) else list(subset)
+        items = subset.split("+") if isinstance(subset, str) else list(subset)
         wanted = [item.strip() for item in items if item.strip()]
         if not wanted:
             return

@@ -171,7 +171,8 @@ def train_windows(
     ``seeded(...).torch``), calls ``step_fn(batch)`` for each batch of windows (the function does
     the forward pass, backward pass and optimiser step, and returns its losses as scalar tensors or
     floats), averages each loss over the epoch weighted by batch size, and calls
-    ``detector._log_epoch(epoch, epochs, losses)`` (epochs counted from 1). Loss tensors are
+    ``detector._log_epoch(epoch, epochs, losses)`` with ``epoch`` counted from 0 (the runner's
+    progress bar shows ``epoch + 1`` of ``epochs``). Loss tensors are
     accumulated on the device and copied to the host once per epoch, so the loop does not
     synchronise with the GPU after every step.
 
@@ -204,7 +205,7 @@ def train_windows(
     device = windows.device
     n_batches = n // batch_size if drop_last and n >= batch_size else math.ceil(n / batch_size)
     last: dict[str, float] = {}
-    for epoch in range(1, epochs + 1):
+    for epoch in range(epochs):
         if shuffle:
             order = torch.randperm(n, generator=generator).to(device)
         else:
@@ -231,7 +232,7 @@ def train_windows(
         bad = {k: v for k, v in last.items() if not math.isfinite(v)}
         if bad:
             raise FloatingPointError(
-                f"{name}: training diverged at epoch {epoch}/{epochs}: loss "
+                f"{name}: training diverged in epoch {epoch + 1} of {epochs}: loss "
                 + ", ".join(f"{k}={v}" for k, v in bad.items())
                 + "; try a smaller learning_rate or check the input scaling"
             )

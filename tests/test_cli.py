@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from benchbench.cli import cli, main
 
-SMALL = ["--datasets", "synthetic:spikes_1,clean_1", "--quiet", "--no-plots"]
+SMALL = ["--datasets", "synthetic:spikes_1+clean_1", "--quiet", "--no-plots"]
 
 
 def invoke(*args: str):
@@ -148,7 +148,7 @@ def test_sigkill_midway_then_resume_equals_an_uninterrupted_run(tmp_path):
     plugin_dir.mkdir()
     (plugin_dir / "sleepy.py").write_text(SLEEPY)
     args = ["--plugins-dir", str(plugin_dir), "run", "--detectors", "sleepy,zscore",
-            "--datasets", "synthetic:spikes_1,clean_1,level_shift_1,variance_1", "--seeds",
+            "--datasets", "synthetic:spikes_1+clean_1+level_shift_1+variance_1", "--seeds",
             "0,1", "--quiet", "--no-plots"]
     env = {**os.environ, "BENCHBENCH_LOAD_PLUGINS": ""}
     command = [sys.executable, "-c", "from benchbench.cli import main; main()"]

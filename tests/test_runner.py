@@ -17,7 +17,7 @@ from benchbench.progress import Progress
 from benchbench.records import RunStore
 from benchbench.runner import Job, derive_random_state, job_id, plan_jobs, run_job
 
-TWO_SIGNALS = "synthetic:spikes_1,clean_1"
+TWO_SIGNALS = "synthetic:spikes_1+clean_1"
 
 
 def _config(tmp_path: Path, plugins_dir: Path | None = None, **kw) -> RunConfig:

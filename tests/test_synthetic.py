@@ -163,14 +163,14 @@ def test_subsets() -> None:
     assert SyntheticDataset(subset="clean_1").signal_names() == ["clean_1"]
     clean = [s.name for s in SUITE if s.kind == "clean"]
     assert SyntheticDataset(subset="clean").signal_names() == clean
-    mixed = SyntheticDataset(subset=" spikes_1 , clean ").signal_names()
+    mixed = SyntheticDataset(subset=" spikes_1 + clean ").signal_names()
     assert mixed == ["spikes_1", *clean]  # suite order, not subset order
     assert SyntheticDataset(subset="").signal_names() == [s.name for s in SUITE]
 
 
 def test_unknown_subset_entry() -> None:
     with pytest.raises(ValueError, match="nope") as info:
-        SyntheticDataset(subset="clean_1,nope")
+        SyntheticDataset(subset="clean_1+nope")
     assert "spikes_1" in str(info.value) and "clean" in str(info.value)
 
 
