@@ -16,6 +16,14 @@ class RunError(ValueError):
     """The run cannot start (bad configuration, unknown names, not a run folder)."""
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run; finished jobs are recorded and ``--resume run_dir`` completes it."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(str(run_dir))
+        self.run_dir = run_dir
+
+
 @dataclass
 class RunOutcome:
     summary: RunSummary
@@ -83,7 +91,10 @@ def run_benchmark(config: RunConfig | None, registries: Registries | None = None
         registries = registries or load_registries(config.plugins_dir)
         run_dir, jobs = prepare_run(config, registries)
     progress = progress or Progress(quiet=quiet)
-    summary = execute(run_dir, jobs, registries, progress=progress, executor=executor,
-                      retry_failed=retry_failed)
+    try:
+        summary = execute(run_dir, jobs, registries, progress=progress, executor=executor,
+                          retry_failed=retry_failed)
+    except KeyboardInterrupt:
+        raise RunInterrupted(run_dir) from None
     report = build_report(run_dir, plots=plots)
     return RunOutcome(summary, report)

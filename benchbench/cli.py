@@ -84,7 +84,7 @@ def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: s
         assignments: tuple[str, ...], config_file: Path | None, threshold: str, quick: bool,
         quiet: bool, no_plots: bool) -> None:
     """Train and score detectors on benchmark signals; write records, tables and plots."""
-    from benchbench.api import RunError, run_benchmark
+    from benchbench.api import RunError, RunInterrupted, run_benchmark
 
     # a resumed run loads the plugins it was started with, unless --plugins-dir is given again
     registries = _registries(ctx) if resume is None or ctx.obj.get("plugins_dir") else None
@@ -116,6 +116,10 @@ def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: s
                                 retry_failed=retry_failed, quiet=quiet, plots=not no_plots)
     except (ConfigError, RunError) as exc:
         raise click.UsageError(str(exc)) from exc
+    except RunInterrupted as exc:
+        click.echo(f"\ninterrupted; finished jobs are kept. Resume with: "
+                   f"bench run --resume {exc.run_dir}", err=True)
+        ctx.exit(130)
     if not quiet:
         click.echo(outcome.report.headline)
     click.echo(f"run folder: {outcome.summary.run_dir}")

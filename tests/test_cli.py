@@ -184,3 +184,31 @@ def test_sigkill_midway_then_resume_equals_an_uninterrupted_run(tmp_path):
     got, want = _comparable(run_dir), _comparable(clean_dir)
     for name in want:
         pd.testing.assert_frame_equal(got[name], want[name])
+
+
+def test_ctrl_c_stops_gracefully_and_resume_completes(tmp_path):
+    plugin_dir = tmp_path / "p"
+    plugin_dir.mkdir()
+    (plugin_dir / "sleepy.py").write_text(SLEEPY)
+    env = {**os.environ, "BENCHBENCH_LOAD_PLUGINS": ""}
+    command = [sys.executable, "-c", "from benchbench.cli import main; main()"]
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*command, "--plugins-dir", str(plugin_dir), "run", "--detectors", "sleepy",
+         "--datasets", "synthetic:spikes_1+clean_1+level_shift_1+variance_1", "--output",
+         str(out), "--no-plots"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.glob("*/records/*.json")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Resume with: bench run --resume" in stderr
+    (run_dir,) = out.iterdir()
+    kept = len(list((run_dir / "records").glob("*.json")))
+    assert 1 <= kept < 4
+    resumed = subprocess.run([*command, "run", "--resume", str(run_dir), "--quiet",
+                              "--no-plots"], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(list((run_dir / "records").glob("*.json"))) == 4

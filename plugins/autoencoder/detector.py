@@ -44,6 +44,11 @@ class LSTMAutoencoder(BaseDetector):
         smoothing_window: length of the moving average applied to the error: an ``int`` >= 1 is a
             number of timesteps; a ``float`` in (0, 1) is a fraction of the scored signal's length
             (at least 1 step); ``0``/``None``/``1`` disable smoothing.
+        forget_bias: initial forget-gate bias of both LSTMs (Keras' default is 1, torch's 0);
+            a high value lets the network learn periodic windows in far fewer steps.
+        init_decoder_state: start the decoder LSTM from the encoder's final (h, c) state
+            (``False``: from zeros, as in the reference Keras model).
+        grad_clip: clip the gradient norm to this value before each Adam step (``None``: off).
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         random_state: seed of weight initialisation and shuffling; same seed + same data + CPU
             gives identical scores.
@@ -59,6 +64,9 @@ class LSTMAutoencoder(BaseDetector):
         train_step: int = 5,
         score_step: int = 1,
         smoothing_window: int | float | None = 0.01,
+        forget_bias: float = 2.0,
+        init_decoder_state: bool = True,
+        grad_clip: float | None = 1.0,
         device: str = "auto",
         random_state: int | None = 0,
     ) -> None:
@@ -70,6 +78,9 @@ class LSTMAutoencoder(BaseDetector):
         self.train_step = train_step
         self.score_step = score_step
         self.smoothing_window = smoothing_window
+        self.forget_bias = forget_bias
+        self.init_decoder_state = init_decoder_state
+        self.grad_clip = grad_clip
         self.device = device
         self.random_state = random_state
 
@@ -111,7 +122,13 @@ class LSTMAutoencoder(BaseDetector):
         device = torchkit.resolve_device(self.device)
         window = int(self.window_size)
         with torchkit.seeded(self.random_state, device) as rng:
-            model = LSTMAutoencoderNet(arr.shape[1], int(self.hidden_size)).to(device)
+            model = LSTMAutoencoderNet(
+                arr.shape[1],
+                int(self.hidden_size),
+                forget_bias=float(self.forget_bias or 0.0),
+                init_decoder_state=bool(self.init_decoder_state),
+            ).to(device)
+            clip = float(self.grad_clip) if self.grad_clip else None
             optimiser = torch.optim.Adam(model.parameters(), lr=float(self.learning_rate))
             x = torch.as_tensor(arr, dtype=torch.float32, device=device)
             starts = _window_starts(len(arr), window, int(self.train_step))
@@ -121,6 +138,8 @@ class LSTMAutoencoder(BaseDetector):
                 loss = torch.nn.functional.mse_loss(model(batch), batch)
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
+                if clip is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
                 optimiser.step()
                 return {"reconstruction": loss}
 
