@@ -18,8 +18,9 @@ parameters with :func:`functools.partial`), with the check's name as the test id
 ``run_checks(MyDetector, {"window_size": 20, "epochs": 1})`` runs them all and raises one
 :class:`AssertionError` listing every failure. :data:`CHECKS` maps the names to the functions.
 
-Checks that need reproducibility run on the CPU: where the detector has a ``device``
-hyperparameter it is set to ``"cpu"``. This module imports neither torch nor pytest.
+Where the detector has a ``device`` hyperparameter the checks run on ``"cpu"`` unless ``params``
+names a device; the reproducibility check always runs on the CPU. This module imports neither
+torch nor pytest.
 """
 
 from __future__ import annotations
@@ -108,12 +109,16 @@ def _init_params(factory: Factory) -> dict[str, inspect.Parameter]:
     }
 
 
-def _params(factory: Factory, params: Params, *, cpu: bool = True, **overrides: Any) -> dict:
-    """The fast params, with ``device="cpu"`` where the detector has a device parameter."""
+def _params(factory: Factory, params: Params, *, cpu: str = "default") -> dict:
+    """The fast params; where the detector has a ``device`` parameter, ``cpu="default"`` uses
+    ``"cpu"`` unless ``params`` names a device, ``"force"`` always uses ``"cpu"``, ``"no"``
+    leaves it alone."""
     out = dict(params or {})
-    if cpu and "device" in _init_params(factory):
-        out["device"] = "cpu"
-    out.update(overrides)
+    if cpu != "no" and "device" in _init_params(factory):
+        if cpu == "force":
+            out["device"] = "cpu"
+        else:
+            out.setdefault("device", "cpu")
     return out
 
 
@@ -167,9 +172,7 @@ def _fit(detector: Any, X: np.ndarray) -> Any:
 
 
 def _fitted_attributes(detector: Any) -> list[str]:
-    return sorted(
-        k for k in vars(detector) if k.endswith("_") and not k.startswith("__")
-    )
+    return sorted(k for k in vars(detector) if k.endswith("_") and not k.startswith("__"))
 
 
 def _expect_input_error(call: Callable[[], Any], what: str, rule: str, fix: str) -> str:
@@ -194,8 +197,9 @@ def check_init_stores_params(factory: Factory, params: Params = None) -> None:
     """
     name = _name(factory)
     sig = inspect.signature(factory.__init__)
-    varargs = [p.name for p in sig.parameters.values() if p.kind in (p.VAR_POSITIONAL,
-                                                                       p.VAR_KEYWORD)]
+    varargs = [
+        p.name for p in sig.parameters.values() if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
     if varargs:
         raise AssertionError(
             f"{name}.__init__ takes *{'/*'.join(varargs)}. Rule: __init__ lists every "
@@ -209,7 +213,7 @@ def check_init_stores_params(factory: Factory, params: Params = None) -> None:
             "hyperparameter has a default so the runner can build the detector with no "
             "arguments; fix: give each a default"
         )
-    given = _params(factory, params, cpu=False)
+    given = _params(factory, params, cpu="no")
     det = _build(factory, given)
     for pname, p in names.items():
         expected = given.get(pname, p.default)
@@ -354,7 +358,7 @@ def check_scores_shape_and_finite(factory: Factory, params: Params = None) -> No
 def check_same_seed_same_scores(factory: Factory, params: Params = None) -> None:
     """Two fresh instances with the same ``random_state`` give identical scores on the CPU."""
     name = _name(factory)
-    given = _params(factory, params)
+    given = _params(factory, params, cpu="force")
     if "random_state" in _init_params(factory):
         given.setdefault("random_state", 0)
     X, T = make_signal(), make_signal(seed=2)
@@ -403,8 +407,17 @@ def _check_channels(factory: Factory, params: Params, n_channels: int) -> None:
     name = _name(factory)
     X = make_signal(n_channels=n_channels)
     T = make_signal(n_channels=n_channels, seed=4)
-    det = _fit(_build(factory, _params(factory, params)), X)
-    _scores(det, T, f"{n_channels}-channel signal")
+    try:
+        det = _fit(_build(factory, _params(factory, params)), X)
+        _scores(det, T, f"{n_channels}-channel signal")
+    except AssertionError:
+        raise
+    except Exception as exc:
+        raise AssertionError(
+            f"{name} fails on a {n_channels}-channel signal: {type(exc).__name__}: {exc}. Rule: "
+            "detectors take X shaped (n_timesteps, n_channels) for any n_channels >= 1; fix: "
+            "size the model's input and output from X.shape[1] in fit"
+        ) from exc
     if getattr(det, "n_channels_", n_channels) != n_channels:
         raise AssertionError(
             f"{name}: n_channels_ is {det.n_channels_} after fitting {n_channels} channels. "
@@ -467,8 +480,12 @@ def check_nan_input_raises(factory: Factory, params: Params = None) -> None:
     X[123, 0] = np.nan
     rule = "NaN or infinite input raises DetectorInputError (the runner imputes first)"
     fix = "call self._validate(X, ...) at the start of fit and score"
-    _expect_input_error(lambda: _build(factory, _params(factory, params)).fit(X),
-                        f"{name}.fit with a NaN", rule, fix)
+    _expect_input_error(
+        lambda: _build(factory, _params(factory, params)).fit(X),
+        f"{name}.fit with a NaN",
+        rule,
+        fix,
+    )
     det = _fit(_build(factory, _params(factory, params)), make_signal())
     T = make_signal(seed=2)
     T[50, 0] = np.inf
@@ -493,8 +510,10 @@ def check_history_recorded(factory: Factory, params: Params = None) -> None:
                 f"loss names (str) to lists; fix: {fix}"
             )
         bad = [
-            v for v in values
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer))
+            v
+            for v in values
+            if isinstance(v, bool)
+            or not isinstance(v, (int, float, np.floating, np.integer))
             or not np.isfinite(v)
         ]
         if bad:

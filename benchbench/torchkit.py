@@ -67,7 +67,9 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if dev.type == "cpu":
         return dev
     if dev.type != "cuda":
-        raise ValueError(f"device={device!r} is not supported; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        raise ValueError(
+            f"device={device!r} is not supported; use 'auto', 'cpu', 'cuda' or 'cuda:N'"
+        )
     if not torch.cuda.is_available():
         raise RuntimeError(
             f"device={device!r} asks for CUDA, but CUDA is not available here (torch "

@@ -1,0 +1,11 @@
+"""The built-in detector plugins of benchbench, installed as ``benchbench_plugins``.
+
+Each module or package here implements the hooks of :mod:`benchbench.hookspecs` exactly as a
+third-party plugin would, and is listed in ``benchbench.plugins.DEFAULT_PLUGINS``:
+
+* :mod:`benchbench_plugins.autoencoder`: ``autoencoder``, an LSTM encoder-decoder (torch);
+* :mod:`benchbench_plugins.zscore`: ``zscore``, the rolling z-score baseline (no training).
+
+Importing a plugin must stay cheap: the CLI imports all of them at start-up to list the
+detectors, so torch and other heavy libraries are imported inside ``fit``.
+"""

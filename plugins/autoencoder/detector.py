@@ -59,9 +59,9 @@ class LSTMAutoencoder(BaseDetector):
         window_size: int = 100,
         hidden_size: int = 32,
         epochs: int = 30,
-        batch_size: int = 64,
+        batch_size: int = 32,
         learning_rate: float = 5e-3,
-        train_step: int = 5,
+        train_step: int = 6,
         score_step: int = 1,
         smoothing_window: int | float | None = 0.01,
         forget_bias: float = 2.0,
@@ -90,8 +90,14 @@ class LSTMAutoencoder(BaseDetector):
 
     def _check_params(self) -> None:
         name = type(self).__name__
-        for key in ("window_size", "hidden_size", "epochs", "batch_size", "train_step",
-                    "score_step"):
+        for key in (
+            "window_size",
+            "hidden_size",
+            "epochs",
+            "batch_size",
+            "train_step",
+            "score_step",
+        ):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name}: {key} must be an integer >= 1, got {value!r}")
@@ -110,6 +116,8 @@ class LSTMAutoencoder(BaseDetector):
     def fit(self, X: Any, y: Any = None) -> LSTMAutoencoder:
         """Train on ``X`` ``(n_timesteps, n_channels)`` (scaled to [-1, 1]); return ``self``."""
         self._check_params()
+        for stale in ("model_", "device_", "n_train_windows_"):  # a failed refit leaves no mix
+            self.__dict__.pop(stale, None)
         arr = self._validate(X, fitting=True)
         self._start_history()
 
@@ -224,7 +232,7 @@ def _smoothing_steps(smoothing_window: int | float | None, n_timesteps: int, nam
 
 
 def _moving_average(values: np.ndarray, steps: int) -> np.ndarray:
-    """Centred moving average of ``values`` ``(n,)`` over ``steps`` steps, shrinking at the edges."""
+    """Centred moving average of ``values`` ``(n,)`` over ``steps`` steps (shrinks at the edges)."""
     n = len(values)
     if steps <= 1 or n == 0:
         return values.astype(np.float64, copy=True)
