@@ -29,7 +29,7 @@ def _write(path: Path, source: str) -> Path:
 
 
 def _fake_distribution(site: Path, dist: str, module: str, source: str, ep_name: str) -> None:
-    """Install a tiny distribution by hand: a module plus dist-info with a benchbench entry point."""
+    """Install a tiny distribution by hand: a module, and dist-info with an entry point."""
     _write(site / f"{module}.py", source)
     info = site / f"{dist}-1.2.3.dist-info"
     _write(info / "METADATA", f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
