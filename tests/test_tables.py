@@ -17,6 +17,7 @@ from benchbench.tables import (
     dataset_table,
     format_mean_std,
     headline_text,
+    kind_table,
     latex_escape,
     results_frame,
     signal_display_table,
@@ -364,11 +365,26 @@ def test_deterministic_under_shuffle() -> None:
     assert headline_text(recs) == headline_text(shuffled)
 
 
+def test_kind_table_is_micro_per_kind() -> None:
+    df = kind_table(build_records())
+    assert list(df.columns) == ["dataset", "kind", "signals", "ae", "gan"]
+    alpha = df[df["kind"] == "point_spikes"].iloc[0]
+    # ae: seed 0 sums (2,5,2,5) -> F1 0.4; seed 1 sums (1,1,1,5) -> P 1, R 0.2, F1 1/3
+    assert alpha["ae"] == pytest.approx((0.4 + 1 / 3) / 2)
+    # gan: seed 0 only s1 is ok (1,2,1,1) -> F1 2/3; seed 1 (3,3,3,5) -> P 1, R 0.6, F1 0.75
+    assert alpha["gan"] == pytest.approx((2 / 3 + 0.75) / 2)
+    assert alpha["signals"] == 2
+    beta = df[df["kind"] == "level_shift"].iloc[0]
+    assert beta["ae"] == 1.0 and beta["gan"] == 0.0
+
+
 def test_write_tables(tmp_path: Path) -> None:
     recs = build_records()
     out = tmp_path / "tables" / "nested"
     paths = write_tables(recs, out)
-    names = {f"f1_by_{t}.{ext}" for t in ("dataset", "signal") for ext in ("csv", "md", "tex")}
+    names = {
+        f"f1_by_{t}.{ext}" for t in ("dataset", "signal", "kind") for ext in ("csv", "md", "tex")
+    }
     assert set(paths) == names
     for name, path in paths.items():
         assert path == out / name and path.is_file() and path.stat().st_size > 0
