@@ -324,7 +324,10 @@ def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
                 text = notes.get((i, j), "-")
                 color = "black" if math.isnan(value) or value >= 0.55 else "white"
                 ax.text(j, i, text, ha="center", va="center", color=color, fontsize=9)
-        ax.set_title(f"{HEADLINE} F1 (micro over signals, mean over seeds; failed jobs excluded)")
+        ax.set_title(
+            f"{HEADLINE} F1\n(micro over signals, mean over seeds; failed jobs excluded)",
+            fontsize=10,
+        )
         fig.tight_layout()
         _save(fig, Path(path))
     finally:

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -34,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from benchbench.metrics import HEADLINE, MetricResult, combine, macro_f1
+from benchbench.records import atomic_write
 
 __all__ = [
     "METRIC_ORDER",
@@ -678,21 +677,6 @@ def to_latex(
 # --------------------------------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 _NOTES = (
     "F1 micro: per seed, F1 of the summed components over the dataset's signals; "
     "mean ± population std over seeds. Macro: mean of per-signal F1, then over seeds. "
@@ -748,7 +732,7 @@ def write_tables(records: Iterable[Mapping[str, Any]], out_dir: Path) -> dict[st
     paths: dict[str, Path] = {}
     for name, text in texts.items():
         path = out_dir / name
-        _write_atomic(path, text)
+        atomic_write(path, lambda fh, text=text: fh.write(text))
         paths[name] = path
     return paths
 
