@@ -33,6 +33,13 @@ class RunOutcome:
 def _check_names(config: RunConfig, registries: Registries) -> None:
     from benchbench.thresholding import THRESHOLDS
 
+    if config.device != "auto":
+        from benchbench.torchkit import resolve_device
+
+        try:
+            resolve_device(config.device)
+        except (RuntimeError, ValueError) as exc:
+            raise RunError(f"--device {config.device}: {exc}") from exc
     if config.threshold not in THRESHOLDS:
         raise RunError(
             f"unknown threshold {config.threshold!r}; available: {', '.join(THRESHOLDS)}"

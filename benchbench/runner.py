@@ -114,6 +114,12 @@ def plan_jobs(config: RunConfig, registries: Registries) -> list[Job]:
     unknown_params = sorted(set(config.params) - set(detectors))
     if unknown_params:
         raise PlanError(f"parameters given for detector(s) not in this run: {unknown_params}")
+    params = {name: detector_params(name, config, registries) for name in detectors}
+    for name, overrides in params.items():
+        try:  # unknown parameter names are a usage error now, not a failed job per signal
+            registries.detectors[name].obj().set_params(**overrides)
+        except (TypeError, ValueError) as exc:
+            raise PlanError(f"detector {name!r}: {exc}") from exc
     data_dir = config.resolved_data_dir()
     jobs = []
     for spec in config.datasets:
@@ -135,7 +141,7 @@ def plan_jobs(config: RunConfig, registries: Registries) -> list[Job]:
                         detector=detector,
                         seed=seed,
                         random_state=derive_random_state(seed, spec, signal, detector),
-                        params=detector_params(detector, config, registries),
+                        params=params[detector],
                         device=config.device,
                         threshold=config.threshold,
                         threshold_params=dict(config.threshold_params),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -271,7 +270,8 @@ def test_predict_windows_batches():
     np.testing.assert_array_equal(out, windows.numpy() * 2)
 
 
-# -- slow: default settings on a benchmark-sized signal ---------------------------------------
+# -- slow: default settings on benchmark-sized signals --------------------------------------
+# Speed is measured by benchmarks/bench_autoencoder.py, never asserted here.
 @pytest.mark.slow
 def test_default_settings_on_a_3000_step_signal():
     from benchbench.preprocessing import fit_scaler
@@ -280,14 +280,10 @@ def test_default_settings_on_a_3000_step_signal():
     signal = SyntheticDataset().load_signal("mixed_1")  # 3,000 steps: a spike and a level shift
     scaler = fit_scaler(signal.train)
     X, T = scaler.transform(signal.train), scaler.transform(signal.test)
-    LSTMAutoencoder(epochs=1, window_size=10, hidden_size=4, device="cpu").fit(X[:50])  # warm-up
-    start = time.perf_counter()
     det = LSTMAutoencoder(device="cpu").fit(X)
     scores = det.score(T)
-    elapsed = time.perf_counter() - start
     losses = det.history_["reconstruction"]
     assert losses[-1] < 0.02 and losses[-1] < 0.2 * losses[0]
-    assert elapsed < 20, f"default fit+score took {elapsed:.1f} s (budget about 8 s)"
     labels = np.zeros(len(T), dtype=bool)
     for start_, end in signal.anomalies:
         labels[int(start_) : int(end) + 1] = True
@@ -295,11 +291,23 @@ def test_default_settings_on_a_3000_step_signal():
 
 
 @pytest.mark.slow
-def test_quick_params_are_quick():
+@pytest.mark.parametrize("signal", ["spikes_1", "mixed_1", "level_shift_1"])
+def test_full_pipeline_finds_every_labelled_anomaly(signal, tmp_path):
+    from benchbench.plugins import load_registries
+    from benchbench.runner import Job, derive_random_state, run_job
+
+    registries = load_registries(load_entry_points=False)
+    job = Job("synthetic", signal, "autoencoder", 0,
+              derive_random_state(0, "synthetic", signal, "autoencoder"), device="cpu",
+              data_dir=str(tmp_path))
+    record = run_job(job, registries).record
+    assert record["status"] == "ok", record["error"]
+    assert record["metrics"]["overlap"]["recall"] == 1.0, record["detected"]
+
+
+def test_quick_params_still_learn():
     X = sine(3000)
-    LSTMAutoencoder(epochs=1, window_size=10, hidden_size=4, device="cpu").fit(X[:50])  # warm-up
-    start = time.perf_counter()
     det = LSTMAutoencoder(**QUICK_PARAMS, device="cpu").fit(X)
-    det.score(X)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 4, f"quick fit+score took {elapsed:.1f} s (budget about 1 s)"
+    losses = det.history_["reconstruction"]
+    assert losses[-1] < 0.5 * losses[0]
+    assert np.all(np.isfinite(det.score(X)))

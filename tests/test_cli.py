@@ -65,12 +65,23 @@ def test_failed_job_gives_exit_status_1_and_a_summary(tmp_path, plugins_dir):
     (["run", "--threshold", "magic"], "unknown threshold"),
     (["run", "--datasets", "nowhere"], "unknown dataset"),
     (["list", "things"], "Invalid value"),
+    (["run", "--device", "tpu"], "--device tpu"),
+    (["run", "--set", "autoencoder.epoch=3"], "has no parameter 'epoch'"),
 ])
 def test_usage_errors_exit_2(tmp_path, args, message):
     result = CliRunner().invoke(cli, [*args, "--output", str(tmp_path)] if args[0] == "run"
                                 else args)
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def test_cuda_request_without_cuda_is_a_usage_error(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = CliRunner().invoke(cli, ["run", "--device", "cuda", "--output", str(tmp_path)])
+    assert result.exit_code == 2 and "CUDA is not available" in result.output
 
 
 def test_set_and_config_file_reach_the_detector(tmp_path):
