@@ -159,6 +159,60 @@ def report(run_dir: Path, no_plots: bool) -> None:
     click.echo(f"{rep.n_records} record(s); wrote {len(rep.files)} file(s) in {run_dir}")
 
 
+@cli.group()
+def datasets() -> None:
+    """List the datasets with their local state, or fetch a public benchmark."""
+
+
+_DATA_DIR_OPTION = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Data root (default: $BENCHBENCH_DATA or ./datasets).")
+
+
+@datasets.command("list")
+@_DATA_DIR_OPTION
+@click.pass_context
+def datasets_list(ctx: click.Context, data_dir: Path | None) -> None:
+    """Name, signals, present locally or not, license and citation of every dataset."""
+    from benchbench.catalog import describe_datasets
+    from benchbench.config import resolve_data_dir
+
+    root = resolve_data_dir(data_dir)
+    for info in describe_datasets(_registries(ctx), root):
+        state = "present" if info.present else "not present"
+        signals = "?" if info.signals is None else str(info.signals)
+        click.echo(f"{info.name}: {signals} signals, {state} (plugin {info.plugin})")
+        click.echo(f"    {info.description}")
+        if info.license:
+            click.echo(f"    license: {info.license}")
+        if info.citation:
+            click.echo(f"    cite: {info.citation}")
+        if info.problem:
+            click.echo(f"    problem: {info.problem}")
+
+
+@datasets.command("fetch")
+@click.argument("name")
+@click.option("--mirror", default=None, metavar="URL",
+              help="Base URL serving the upstream layout instead of the public location.")
+@_DATA_DIR_OPTION
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def datasets_fetch(name: str, mirror: str | None, data_dir: Path | None, quiet: bool) -> None:
+    """Download dataset NAME into the data root, verifying every file's sha256."""
+    from benchbench.config import resolve_data_dir
+    from benchbench.fetch import FetchError, fetch
+
+    root = resolve_data_dir(data_dir)
+    try:
+        result = fetch(name, root, mirror=mirror, progress=not quiet)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except FetchError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(result.summary())
+
+
 def _plugins_dir_from_argv(argv: list[str]) -> str | None:
     for i, arg in enumerate(argv):
         if arg == "--plugins-dir" and i + 1 < len(argv):

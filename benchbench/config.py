@@ -81,7 +81,12 @@ class RunConfig:
         return cls(**data)
 
     def resolved_data_dir(self) -> Path:
-        return Path(self.data_dir or os.environ.get(DATA_ENV) or "datasets")
+        return resolve_data_dir(self.data_dir)
+
+
+def resolve_data_dir(value: str | Path | None = None) -> Path:
+    """The data root: ``value``, else ``$BENCHBENCH_DATA``, else ``./datasets``."""
+    return Path(value or os.environ.get(DATA_ENV) or "datasets")
 
 
 def split_list(text: str) -> list[str]:

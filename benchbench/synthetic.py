@@ -460,6 +460,8 @@ class SyntheticDataset:
         "labelled spike, level-shift, contextual, frequency, variance, flatline and amplitude "
         "anomalies"
     )
+    LICENSE = LICENSE
+    CITATION = CITATION
 
     def __init__(self, data_dir: object = None, subset: str | Sequence[str] | None = None) -> None:
         self._specs = {spec.name: spec for spec in SUITE}
@@ -480,6 +482,10 @@ class SyntheticDataset:
             )
         keep = set(wanted)
         self._selected = [s.name for s in SUITE if s.name in keep or s.kind in keep]
+
+    def present(self) -> bool:
+        """Always: the signals are generated, nothing is read from disk."""
+        return True
 
     def signal_names(self) -> list[str]:
         """The selected signals' names, in the suite's fixed order."""
