@@ -14,6 +14,7 @@ import math
 import os
 import re
 import tempfile
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -250,7 +251,8 @@ def plot_signal(run_dir: Path, records_for_signal: list[dict], path: Path) -> No
             seed = rec.get("seed")
             if rec.get("status") != "ok":
                 ax.set_title(f"{det} (seed {seed})", fontsize=10, loc="left")
-                _message(ax, f"failed: {_first_line(rec.get('error'))}", color="tab:red")
+                text = textwrap.fill(f"failed: {_first_line(rec.get('error'), 220)}", 110)
+                _message(ax, text, color="tab:red")
                 ax.set_facecolor("0.96")
                 continue
             data, reason = loaded.get(det, (None, "no scores"))
@@ -380,6 +382,7 @@ def plot_loss_curves(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
     nrows = math.ceil(len(detectors) / ncols)
     plt = _pyplot()
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows + 0.6), squeeze=False)
     try:
@@ -399,6 +402,7 @@ def plot_loss_curves(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
             if allv.size and (allv > 0).all():
                 ax.set_yscale("log")
             ax.set_title(f"{det} ({len(jobs)} job{'s' if len(jobs) != 1 else ''})", fontsize=10)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("epoch")
             ax.set_ylabel("loss")
             ax.grid(True, alpha=0.3)
