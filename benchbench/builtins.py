@@ -14,6 +14,10 @@ def register_datasets(register):
         SyntheticDataset,
         description="Embedded default benchmark: generated, labelled signals (no download)",
     )
+    from benchbench.loaders import DATASETS
+
+    for name, cls in DATASETS.items():
+        register(name, cls, description=cls.description)
 
 
 @hookimpl
