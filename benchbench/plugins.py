@@ -33,6 +33,7 @@ from benchbench import hookspecs
 DEFAULT_PLUGINS = (
     "benchbench.builtins",
     "benchbench_plugins.autoencoder",
+    "benchbench_plugins.lstm_ar",
     "benchbench_plugins.zscore",
 )
 ENTRY_POINT_GROUP = "benchbench"

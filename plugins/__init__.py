@@ -4,6 +4,8 @@ Each module or package here implements the hooks of :mod:`benchbench.hookspecs` 
 third-party plugin would, and is listed in ``benchbench.plugins.DEFAULT_PLUGINS``:
 
 * :mod:`benchbench_plugins.autoencoder`: ``autoencoder``, an LSTM encoder-decoder (torch);
+* :mod:`benchbench_plugins.lstm_ar`: ``lstm_ar``, a PixelRNN-style autoregressive LSTM density
+  model over 256 quantised levels (or a mixture-of-Gaussians head) (torch);
 * :mod:`benchbench_plugins.zscore`: ``zscore``, the rolling z-score baseline (no training).
 
 Importing a plugin must stay cheap: the CLI imports all of them at start-up to list the
