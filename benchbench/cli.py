@@ -226,6 +226,12 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``bench`` script: load plugins (and their commands), then dispatch."""
     import os
 
+    import warnings
+
+    # one line per warning (data repairs, broken plugins), without the source line
+    warnings.formatwarning = lambda message, category, *args, **kwargs: (
+        f"{category.__name__}: {message}\n"
+    )
     argv = list(sys.argv[1:] if argv is None else argv)
     plugins_dir = _plugins_dir_from_argv(argv) or os.environ.get(PLUGINS_DIR_ENV)
     obj: dict = {}
