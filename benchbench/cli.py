@@ -225,7 +225,6 @@ def _plugins_dir_from_argv(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``bench`` script: load plugins (and their commands), then dispatch."""
     import os
-
     import warnings
 
     # one line per warning (data repairs, broken plugins), without the source line

@@ -417,3 +417,20 @@ def unroll_windows(
         nearest[covered] = covered
         out = out[nearest]
     return out[:, 0] if squeeze else out
+
+
+def moving_average(values: np.ndarray, steps: int) -> np.ndarray:
+    """Centred moving average of ``values`` ``(n,)`` over ``steps`` steps, shrinking at the edges.
+
+    Vectorised with a cumulative sum: O(n) whatever ``steps``. ``steps <= 1`` returns a copy.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n = len(values)
+    if steps <= 1 or n == 0:
+        return values.copy()
+    before = (steps - 1) // 2
+    cumsum = np.concatenate(([0.0], np.cumsum(values)))
+    idx = np.arange(n)
+    lo = np.clip(idx - before, 0, n)
+    hi = np.clip(idx - before + steps, 0, n)
+    return (cumsum[hi] - cumsum[lo]) / (hi - lo)

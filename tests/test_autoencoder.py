@@ -98,7 +98,9 @@ def test_score_step_covers_the_tail(fitted):
 
 
 def test_smoothing_window_fraction_and_steps():
-    from benchbench_plugins.autoencoder.detector import _moving_average, _smoothing_steps
+    from benchbench_plugins.autoencoder.detector import _smoothing_steps
+
+    from benchbench.preprocessing import moving_average
 
     assert _smoothing_steps(0.01, 3000, "x") == 30
     assert _smoothing_steps(0.0001, 3000, "x") == 1
@@ -107,8 +109,8 @@ def test_smoothing_window_fraction_and_steps():
     with pytest.raises(ValueError):
         _smoothing_steps(-1, 10, "x")
     values = np.array([0.0, 0.0, 3.0, 0.0, 0.0])
-    np.testing.assert_allclose(_moving_average(values, 3), [0, 1, 1, 1, 0])
-    np.testing.assert_allclose(_moving_average(values, 1), values)
+    np.testing.assert_allclose(moving_average(values, 3), [0, 1, 1, 1, 0])
+    np.testing.assert_allclose(moving_average(values, 1), values)
 
 
 def test_multichannel_and_epoch_callback():

@@ -15,10 +15,10 @@ from benchbench_plugins.lstm_ar import (
     dequantise,
     quantise,
 )
-from benchbench_plugins.lstm_ar.detector import _burn_in, _moving_average, _scoring_plan
+from benchbench_plugins.lstm_ar.detector import _burn_in, _scoring_plan
 
 from benchbench.detector import DetectorInputError, NotFittedError, epoch_progress
-from benchbench.preprocessing import fit_scaler
+from benchbench.preprocessing import fit_scaler, moving_average
 from benchbench.synthetic import sine_with_spike
 from benchbench.testing import make_signal, parametrize_checks
 
@@ -204,13 +204,13 @@ def test_scores_are_causal_and_first_steps_get_the_typical_nll(categorical):
 
 def test_smoothing():
     values = np.array([0.0, 0.0, 3.0, 0.0, 0.0])
-    np.testing.assert_allclose(_moving_average(values, 3), [0, 1, 1, 1, 0])
-    np.testing.assert_allclose(_moving_average(values, 1), values)
+    np.testing.assert_allclose(moving_average(values, 3), [0, 1, 1, 1, 0])
+    np.testing.assert_allclose(moving_average(values, 1), values)
     X = make_signal(200)
     raw = LSTMAutoregressive(**{**TINY, "smoothing_window": None}, device="cpu").fit(X)
     smooth = LSTMAutoregressive(**{**TINY, "smoothing_window": 7}, device="cpu").fit(X)
     np.testing.assert_allclose(raw.score(X), raw.step_nll(X)[:, 0])
-    np.testing.assert_allclose(smooth.score(X), _moving_average(raw.score(X), 7))
+    np.testing.assert_allclose(smooth.score(X), moving_average(raw.score(X), 7))
 
 
 @pytest.mark.parametrize("head", ["categorical", "mog"])

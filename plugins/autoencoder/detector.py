@@ -11,7 +11,10 @@ from typing import Any
 import numpy as np
 
 from benchbench.detector import BaseDetector, DetectorInputError, NotFittedError
-from benchbench.preprocessing import unroll_windows
+from benchbench.preprocessing import moving_average, unroll_windows
+
+# kept for plugins that import the old private name (the vae plugin)
+_moving_average = moving_average
 
 # Windows per forward pass when scoring (inference only, so larger than the training batch).
 _SCORE_BATCH = 1024
@@ -200,7 +203,7 @@ class LSTMAutoencoder(BaseDetector):
         arr = self._validate(X, fitting=False)
         error = np.abs(arr - self._reconstruct(arr)).mean(axis=1)
         steps = _smoothing_steps(self.smoothing_window, len(arr), type(self).__name__)
-        return _moving_average(error, steps)
+        return moving_average(error, steps)
 
 
 def _window_starts(n_timesteps: int, window: int, step: int) -> np.ndarray:
@@ -229,17 +232,3 @@ def _smoothing_steps(smoothing_window: int | float | None, n_timesteps: int, nam
     if 0 < value < 1:
         return max(1, int(round(value * n_timesteps)))
     return max(1, int(round(value)))
-
-
-def _moving_average(values: np.ndarray, steps: int) -> np.ndarray:
-    """Centred moving average of ``values`` ``(n,)`` over ``steps`` steps (shrinks at the edges)."""
-    n = len(values)
-    if steps <= 1 or n == 0:
-        return values.astype(np.float64, copy=True)
-    before = (steps - 1) // 2
-    after = steps - 1 - before
-    cumsum = np.concatenate(([0.0], np.cumsum(values, dtype=np.float64)))
-    idx = np.arange(n)
-    lo = np.clip(idx - before, 0, n)
-    hi = np.clip(idx + after + 1, 0, n)
-    return (cumsum[hi] - cumsum[lo]) / (hi - lo)

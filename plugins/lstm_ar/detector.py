@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from benchbench.detector import BaseDetector, NotFittedError
+from benchbench.preprocessing import moving_average
 
 __all__ = ["HEADS", "LSTMAutoregressive", "dequantise", "quantise"]
 
@@ -380,7 +381,7 @@ class LSTMAutoregressive(BaseDetector):
             raise NotFittedError(f"{type(self).__name__}: call fit before score")
         arr = self._validate(X, fitting=False)
         nll = self._step_nll(arr).sum(axis=1)
-        return _moving_average(nll, _smoothing_steps(self.smoothing_window, type(self).__name__))
+        return moving_average(nll, _smoothing_steps(self.smoothing_window, type(self).__name__))
 
 
 def _burn_in(seq_len: int) -> int:
@@ -442,16 +443,3 @@ def _smoothing_steps(smoothing_window: Any, name: str) -> int:
             f"{smoothing_window!r}"
         )
     return max(1, int(smoothing_window))
-
-
-def _moving_average(values: np.ndarray, steps: int) -> np.ndarray:
-    """Centred moving average of ``values`` ``(n,)`` over ``steps`` steps (shrinks at the edges)."""
-    n = len(values)
-    if steps <= 1 or n == 0:
-        return values.astype(np.float64, copy=True)
-    before = (steps - 1) // 2
-    cumsum = np.concatenate(([0.0], np.cumsum(values, dtype=np.float64)))
-    idx = np.arange(n)
-    lo = np.clip(idx - before, 0, n)
-    hi = np.clip(idx - before + steps, 0, n)
-    return (cumsum[hi] - cumsum[lo]) / (hi - lo)
