@@ -118,8 +118,8 @@ def plan_jobs(config: RunConfig, registries: Registries) -> list[Job]:
     for name, overrides in params.items():
         try:  # unknown parameter names are a usage error now, not a failed job per signal
             registries.detectors[name].obj().set_params(**overrides)
-        except (TypeError, ValueError) as exc:
-            raise PlanError(f"detector {name!r}: {exc}") from exc
+        except Exception as exc:  # a broken third-party factory is a usage error, not a crash
+            raise PlanError(f"detector {name!r}: {type(exc).__name__}: {exc}") from exc
     data_dir = config.resolved_data_dir()
     jobs = []
     for spec in config.datasets:
