@@ -13,9 +13,6 @@ import numpy as np
 from benchbench.detector import BaseDetector, DetectorInputError, NotFittedError
 from benchbench.preprocessing import moving_average, unroll_windows
 
-# kept for plugins that import the old private name (the vae plugin)
-_moving_average = moving_average
-
 # Windows per forward pass when scoring (inference only, so larger than the training batch).
 _SCORE_BATCH = 1024
 

@@ -1,0 +1,408 @@
+"""The ``vae`` detector: an LSTM variational autoencoder over rolling windows.
+
+Importing this module does not import torch; ``fit`` imports :mod:`benchbench.torchkit` and the
+network (:mod:`benchbench_plugins.vae.network`) when it runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from benchbench_plugins.autoencoder.detector import (
+    _smoothing_steps,
+    _window_starts,
+)
+
+from benchbench.detector import BaseDetector, DetectorInputError, NotFittedError
+
+# The window and smoothing helpers are shared with the autoencoder (same rules, same messages).
+from benchbench.preprocessing import moving_average, unroll_windows
+
+#: The values of the ``score_mode`` hyperparameter.
+SCORE_MODES = ("reconstruction", "nll")
+# Windows per forward pass when scoring (divided by ``samples`` in the "nll" mode).
+_SCORE_BATCH = 1024
+# Largest magnitude accepted in the input: the network computes in float32.
+_MAX_ABS_INPUT = 1e6
+
+
+def kl_weight(step: int, total_steps: int, beta: float, warmup: float) -> float:
+    """The KL weight of optimiser step ``step`` (counted from 0) of ``total_steps``.
+
+    KL annealing: with ``progress = (step + 1) / total_steps``, the weight is 0 while ``progress
+    <= warmup / 2``, rises linearly to ``beta`` at ``progress = warmup`` and stays there;
+    ``warmup = 0`` gives ``beta`` from the first step.
+    """
+    if warmup <= 0:
+        return beta
+    progress = (step + 1) / total_steps
+    return beta * min(1.0, max(0.0, 2.0 * progress / warmup - 1.0))
+
+
+class LSTMVAE(BaseDetector):
+    """LSTM variational autoencoder over rolling windows (Kingma & Welling's VAE, LSTM layers).
+
+    Model (see :class:`~benchbench_plugins.vae.network.LSTMVAENet`): an encoder LSTM reads a
+    window ``(window_size, n_channels)``; a linear layer maps its last hidden state to the mean
+    ``mu`` and log-variance ``log sigma^2`` of a diagonal Gaussian posterior ``q(z|x)`` over
+    ``latent_size`` dimensions; ``z = mu + sigma * eps`` (reparameterised, ``eps ~ N(0, I)``) is
+    repeated over the window as the decoder LSTM's input and, with ``init_decoder_state``, also
+    sets the decoder's initial ``(h, c)`` through a linear layer (only ``z`` passes from encoder
+    to decoder); a linear layer maps the decoder's outputs to the mean of a Gaussian ``p(x|z)``,
+    independent per timestep and channel. Its variance ``sigma_x^2`` is either fixed
+    (``output_variance=<float>``) or learned (``"learned"``, the default): one value per channel,
+    in training the maximum-likelihood value for the current batch (its mean squared residual, in
+    closed form, as in the "sigma-VAE" of Rybkin et al. 2021), and after training the mean squared
+    residual over the training windows (stored in the network); floored at ``1e-4``. With
+    ``sigma_x^2`` near 1 on data scaled to [-1, 1] the reconstruction term weighs little against
+    the KL term and the posterior tends to collapse (measured with a variance learned by gradient
+    from 1: KL about 2 nats, reconstructions 3x worse); the closed-form variance keeps the two
+    terms in balance.
+
+    Training: windows every ``train_step`` steps (plus the window ending at the last step),
+    shuffled batches, Adam on the negative ELBO with a ``beta`` weight,
+    ``-log p(x|z) + beta * KL(q(z|x) || N(0, I))``: one sample of ``z`` per window, the KL
+    divergence in closed form, both summed over the window (nats per window). KL annealing: the
+    KL weight is 0 for the first ``kl_warmup / 2`` of the optimiser steps (the network first
+    learns to pass the window through ``z``, as an autoencoder), then rises linearly to ``beta``
+    at ``kl_warmup`` of the steps and stays there (see :func:`kl_weight`); with ``beta`` from the
+    first step the posterior collapses onto the prior on some signals (the decoder then outputs
+    the mean of the data). ``history_`` holds, per epoch and averaged over the training windows,
+    ``"reconstruction"`` (``-log p(x|z)``), ``"kl"`` and ``"total"`` (``reconstruction + beta *
+    kl``: the negative ELBO when ``beta = 1``, whatever the annealing weight of the epoch). With a
+    learned decoder variance the reconstruction term (a negative log-density) falls below zero
+    once the residuals are smaller than ``1 / sqrt(2 pi e) = 0.24``, so the losses may be negative.
+
+    Scoring (``score_mode``), on windows every ``score_step`` steps plus the one ending at the
+    last step, then a centred moving average of ``smoothing_window`` steps; higher = more
+    anomalous:
+
+    * ``"reconstruction"`` (default): each window is reconstructed deterministically (decoder mean
+      at ``z = mu``); each timestep's reconstruction is the median over the windows covering it;
+      the score is the mean absolute error over channels (as the ``autoencoder`` detector).
+      ``samples`` is not used.
+    * ``"nll"``: a Monte Carlo estimate of the negative ELBO of each window (an upper bound on
+      ``-log p(x)``, not the importance-weighted estimate): ``samples`` draws ``z_l ~ q(z|x)``
+      give timestep ``t`` of the window the share ``mean_l sum_c -log p(x_tc | z_l) + KL /
+      window_size`` (nats); each timestep's score is the median of its shares over the windows
+      covering it. Costs ``samples`` decoder passes per window. The noise comes from a generator
+      seeded in ``fit`` (attribute ``score_seed_``), so scoring is repeatable.
+
+    Args:
+        window_size: timesteps per window; also :meth:`min_length`.
+        hidden_size: hidden units of the encoder and decoder LSTMs.
+        latent_size: dimensions of the latent ``z``.
+        epochs: passes over the training windows.
+        batch_size: training windows per optimiser step.
+        learning_rate: Adam learning rate.
+        beta: weight of the KL term (1 = the ELBO; > 1 a beta-VAE; >= 0).
+        kl_warmup: fraction of the optimiser steps, in [0, 1], after which the KL weight reaches
+            ``beta`` (0 for the first half of it, then linear); ``0``: ``beta`` throughout.
+        output_variance: ``"learned"`` (one maximum-likelihood variance per channel, see above)
+            or a fixed variance ``sigma_x^2 > 0`` of ``p(x|z)`` in squared input units.
+        score_mode: ``"reconstruction"`` or ``"nll"`` (see above).
+        samples: Monte Carlo samples ``L >= 1`` of ``z`` per window in the ``"nll"`` mode.
+        train_step: stride between training windows, in timesteps (>= 1).
+        score_step: stride between scored windows (1 <= score_step <= window_size).
+        smoothing_window: moving-average length of the score: an ``int`` >= 1 in timesteps, a
+            ``float`` in (0, 1) as a fraction of the scored length; ``0``/``None``/``1``: off.
+        forget_bias: initial forget-gate bias of both LSTMs (torch's default is 0).
+        init_decoder_state: start the decoder LSTM from a linear map of ``z`` (``False``: zeros;
+            ``z`` then reaches the decoder only as its input).
+        grad_clip: clip the gradient norm to this value before each Adam step (``None``: off);
+            the gradient is that of the loss per timestep and channel (the per-window loss
+            divided by ``window_size * n_channels``).
+        device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        random_state: seed of weight initialisation, shuffling, the training samples of ``z`` and
+            the scoring noise; same seed + same data + CPU gives identical scores.
+    """
+
+    def __init__(
+        self,
+        window_size: int = 100,
+        hidden_size: int = 32,
+        latent_size: int = 16,
+        epochs: int = 30,
+        batch_size: int = 32,
+        learning_rate: float = 5e-3,
+        beta: float = 1.0,
+        kl_warmup: float = 0.8,
+        output_variance: str | float = "learned",
+        score_mode: str = "reconstruction",
+        samples: int = 10,
+        train_step: int = 6,
+        score_step: int = 1,
+        smoothing_window: int | float | None = 0.01,
+        forget_bias: float = 2.0,
+        init_decoder_state: bool = True,
+        grad_clip: float | None = 1.0,
+        device: str = "auto",
+        random_state: int | None = 0,
+    ) -> None:
+        self.window_size = window_size
+        self.hidden_size = hidden_size
+        self.latent_size = latent_size
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.beta = beta
+        self.kl_warmup = kl_warmup
+        self.output_variance = output_variance
+        self.score_mode = score_mode
+        self.samples = samples
+        self.train_step = train_step
+        self.score_step = score_step
+        self.smoothing_window = smoothing_window
+        self.forget_bias = forget_bias
+        self.init_decoder_state = init_decoder_state
+        self.grad_clip = grad_clip
+        self.device = device
+        self.random_state = random_state
+
+    def min_length(self) -> int:
+        """The fewest timesteps accepted: one window."""
+        return int(self.window_size)
+
+    # -- validation ---------------------------------------------------------------------------
+    def _check_score_params(self) -> None:
+        """Validate ``score_mode`` and ``samples`` (``score`` checks again: set_params may
+        change them after fit)."""
+        name = type(self).__name__
+        if not isinstance(self.score_mode, str) or self.score_mode not in SCORE_MODES:
+            raise ValueError(
+                f"{name}: score_mode must be one of {', '.join(map(repr, SCORE_MODES))}, "
+                f"got {self.score_mode!r}"
+            )
+        samples = self.samples
+        if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
+            raise ValueError(
+                f"{name}: samples (Monte Carlo draws of z per window for score_mode='nll') must "
+                f"be an integer >= 1, got {samples!r}"
+            )
+        _smoothing_steps(self.smoothing_window, 100, name)  # validates the value
+
+    def _check_params(self) -> None:
+        name = type(self).__name__
+        for key in (
+            "window_size",
+            "hidden_size",
+            "latent_size",
+            "epochs",
+            "batch_size",
+            "train_step",
+            "score_step",
+        ):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}: {key} must be an integer >= 1, got {value!r}")
+        if self.window_size < 2:
+            raise ValueError(f"{name}: window_size must be >= 2, got {self.window_size}")
+        if self.score_step > self.window_size:
+            raise ValueError(
+                f"{name}: score_step ({self.score_step}) must not exceed window_size "
+                f"({self.window_size}), else some timesteps get no score"
+            )
+        for key, low, strict in (
+            ("learning_rate", 0.0, True),
+            ("beta", 0.0, False),
+            ("kl_warmup", 0.0, False),
+        ):
+            value = getattr(self, key)
+            ok = (
+                not isinstance(value, bool)
+                and isinstance(value, (int, float, np.integer, np.floating))
+                and np.isfinite(value)
+                and (value > low if strict else value >= low)
+            )
+            if not ok:
+                raise ValueError(
+                    f"{name}: {key} must be a finite number {'>' if strict else '>='} {low:g}, "
+                    f"got {value!r}"
+                )
+        if self.kl_warmup > 1:
+            raise ValueError(
+                f"{name}: kl_warmup is a fraction of the training steps, in [0, 1], got "
+                f"{self.kl_warmup!r}"
+            )
+        clip = self.grad_clip
+        if clip is not None and (
+            isinstance(clip, bool)
+            or not isinstance(clip, (int, float, np.integer, np.floating))
+            or not clip > 0
+        ):
+            raise ValueError(f"{name}: grad_clip must be a number > 0 or None, got {clip!r}")
+        self._output_variance()
+        self._check_score_params()
+
+    def _output_variance(self) -> float | None:
+        """The fixed decoder variance, or ``None`` when it is learned; raises on a bad value."""
+        value = self.output_variance
+        if isinstance(value, str) and value == "learned":
+            return None
+        if (
+            not isinstance(value, bool)
+            and isinstance(value, (int, float, np.integer, np.floating))
+            and np.isfinite(value)
+            and value > 0
+        ):
+            return float(value)
+        raise ValueError(
+            f"{type(self).__name__}: output_variance must be 'learned' or a finite number > 0 "
+            f"(the fixed variance of p(x|z)), got {value!r}"
+        )
+
+    def _validate_magnitude(self, arr: np.ndarray) -> np.ndarray:
+        big = float(np.max(np.abs(arr)))
+        if big > _MAX_ABS_INPUT:
+            raise DetectorInputError(
+                f"{type(self).__name__}: input values reach {big:.3g} in magnitude; the network "
+                f"computes in float32 and expects data scaled to about [-1, 1] (the runner "
+                f"scales it); scale the input first"
+            )
+        return arr
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None) -> LSTMVAE:
+        """Train on ``X`` ``(n_timesteps, n_channels)`` (scaled to [-1, 1]); return ``self``."""
+        self._check_params()
+        for stale in ("model_", "device_", "n_train_windows_", "score_seed_"):
+            self.__dict__.pop(stale, None)  # a failed refit leaves no mix of old and new state
+        arr = self._validate_magnitude(self._validate(X, fitting=True))
+        self._start_history()
+
+        import torch
+
+        from benchbench import torchkit
+
+        from .network import LSTMVAENet
+
+        device = torchkit.resolve_device(self.device)
+        window = int(self.window_size)
+        beta = float(self.beta)
+        per_window_elements = window * arr.shape[1]
+        with torchkit.seeded(self.random_state, device) as rng:
+            model = LSTMVAENet(
+                arr.shape[1],
+                int(self.hidden_size),
+                int(self.latent_size),
+                forget_bias=float(self.forget_bias or 0.0),
+                init_decoder_state=bool(self.init_decoder_state),
+                output_variance=self._output_variance(),
+            ).to(device)
+            clip = None if self.grad_clip is None else float(self.grad_clip)
+            optimiser = torch.optim.Adam(model.parameters(), lr=float(self.learning_rate))
+            x = torch.as_tensor(arr, dtype=torch.float32, device=device)
+            starts = _window_starts(len(arr), window, int(self.train_step))
+            windows = torchkit.window_view(x, window)[torch.as_tensor(starts, device=device)]
+
+            total_steps = int(self.epochs) * math.ceil(len(starts) / int(self.batch_size))
+            warmup = float(self.kl_warmup)
+            steps_done = 0
+
+            def step(batch: torch.Tensor) -> dict[str, torch.Tensor]:
+                nonlocal steps_done
+                reconstruction, kl = model.elbo_terms(batch)
+                reconstruction, kl = reconstruction.mean(), kl.mean()
+                weight = kl_weight(steps_done, total_steps, beta, warmup)
+                steps_done += 1
+                optimiser.zero_grad(set_to_none=True)
+                ((reconstruction + weight * kl) / per_window_elements).backward()
+                if clip is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+                optimiser.step()
+                total = (reconstruction + beta * kl).detach()
+                return {"reconstruction": reconstruction, "kl": kl, "total": total}
+
+            model.train()
+            torchkit.train_windows(
+                self,
+                windows,
+                step,
+                epochs=int(self.epochs),
+                batch_size=int(self.batch_size),
+                generator=rng.torch,
+            )
+            model.eval()
+            model.calibrate_variance(windows)
+            score_seed = int(rng.numpy.integers(2**63 - 1))
+        self.model_ = model
+        self.device_ = str(device)
+        self.n_train_windows_ = len(starts)
+        self.score_seed_ = score_seed
+        return self
+
+    # -- scoring ------------------------------------------------------------------------------
+    def _fitted_input(self, X: Any) -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"{type(self).__name__}: call fit before score")
+        return self._validate_magnitude(self._validate(X, fitting=False))
+
+    def reconstruct(self, X: Any) -> np.ndarray:
+        """Per-timestep reconstruction of ``X`` (median over covering windows of the decoder mean
+        at ``z = mu``): shape ``(n_timesteps, n_channels)``."""
+        arr = self._fitted_input(X)
+        return self._per_timestep(arr, self.model_, _SCORE_BATCH)
+
+    def _per_timestep(
+        self, arr: np.ndarray, fn: Callable[[Any], Any], batch_size: int
+    ) -> np.ndarray:
+        """Apply ``fn`` (windows ``(B, W, C)`` -> ``(B, W, ...)``) to the scored windows of ``arr``
+        and take the median over the windows covering each timestep: ``(n_timesteps, ...)``."""
+        import torch
+
+        from benchbench import torchkit
+
+        window = int(self.window_size)
+        x = torch.as_tensor(arr, dtype=torch.float32, device=torch.device(self.device_))
+        step = int(self.score_step)
+        n = len(arr)
+        per_window = torchkit.predict_windows(fn, torchkit.window_view(x, window, step), batch_size)
+        out = unroll_windows(per_window, n, step, reducer="median")
+        covered = (len(per_window) - 1) * step + window  # timesteps covered by the strided windows
+        if covered < n:  # the trailing timesteps: the window ending at the last step
+            tail = torchkit.predict_windows(fn, x[None, n - window :], 1)[0]
+            out[covered:] = tail[covered - n :]
+        return out
+
+    def score(self, X: Any) -> np.ndarray:
+        """Anomaly score per timestep of ``X``: shape ``(n_timesteps,)``, finite.
+
+        ``score_mode="reconstruction"``: mean absolute reconstruction error over channels (>= 0,
+        input units); ``"nll"``: the median per-timestep share of the windows' negative ELBO
+        (nats, may be negative). Both smoothed by ``smoothing_window``.
+
+        Raises:
+            NotFittedError: before ``fit``.
+            DetectorInputError: NaN/inf, too short, wrong channel count or huge values.
+            ValueError: a bad ``score_mode``, ``samples`` or ``smoothing_window``.
+            FloatingPointError: the scores came out non-finite (never returned silently).
+        """
+        self._check_score_params()
+        arr = self._fitted_input(X)
+        name = type(self).__name__
+        if self.score_mode == "reconstruction":
+            error = np.abs(arr - self._per_timestep(arr, self.model_, _SCORE_BATCH)).mean(axis=1)
+        else:
+            import torch
+
+            samples = int(self.samples)
+            generator = torch.Generator(device=torch.device(self.device_))
+            generator.manual_seed(self.score_seed_)
+
+            def contributions(batch: torch.Tensor) -> torch.Tensor:
+                return self.model_.nll_contributions(batch, samples, generator)
+
+            error = self._per_timestep(arr, contributions, max(1, _SCORE_BATCH // samples))
+        steps = _smoothing_steps(self.smoothing_window, len(arr), name)
+        scores = moving_average(error, steps)
+        if not np.all(np.isfinite(scores)):
+            raise FloatingPointError(
+                f"{name}: {int(np.sum(~np.isfinite(scores)))} scores are NaN or infinite "
+                f"(score_mode={self.score_mode!r}); the input (max |x| = "
+                f"{float(np.max(np.abs(arr))):.3g}) is far outside the training range, or the "
+                "model diverged; check the input scaling"
+            )
+        return scores
