@@ -100,6 +100,15 @@ class BaseDetector:
         return f"{type(self).__name__}({args})"
 
     # -- validation ---------------------------------------------------------------------------
+    def _check_positive_ints(self, *names: str) -> None:
+        """Raise ``ValueError`` unless each named hyperparameter is an integer >= 1."""
+        for key in names:
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(
+                    f"{type(self).__name__}: {key} must be an integer >= 1, got {value!r}"
+                )
+
     def _validate(self, X: Any, *, fitting: bool) -> np.ndarray:
         """Return ``X`` as a float64 array ``(n_timesteps, n_channels)`` or raise a clear error."""
         name = type(self).__name__

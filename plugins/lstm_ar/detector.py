@@ -229,7 +229,7 @@ class LSTMAutoregressive(BaseDetector):
             _check_levels(self.levels)
         except ValueError as exc:
             raise ValueError(f"{name}: {exc}") from None
-        for key in (
+        self._check_positive_ints(
             "n_components",
             "hidden_size",
             "num_layers",
@@ -237,10 +237,7 @@ class LSTMAutoregressive(BaseDetector):
             "train_step",
             "epochs",
             "batch_size",
-        ):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name}: {key} must be an integer >= 1, got {value!r}")
+        )
         if self.seq_len < 2:
             raise ValueError(f"{name}: seq_len must be >= 2, got {self.seq_len}")
         try:

@@ -186,7 +186,7 @@ class LSTMVAE(BaseDetector):
 
     def _check_params(self) -> None:
         name = type(self).__name__
-        for key in (
+        self._check_positive_ints(
             "window_size",
             "hidden_size",
             "latent_size",
@@ -194,10 +194,7 @@ class LSTMVAE(BaseDetector):
             "batch_size",
             "train_step",
             "score_step",
-        ):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name}: {key} must be an integer >= 1, got {value!r}")
+        )
         if self.window_size < 2:
             raise ValueError(f"{name}: window_size must be >= 2, got {self.window_size}")
         if self.score_step > self.window_size:
