@@ -76,20 +76,23 @@ def _explicit(ctx: click.Context, name: str) -> bool:
               help="Thresholding rule: window (TadGAN's sliding window) or quantile.")
 @click.option("--quick", is_flag=True,
               help="Smoke run: few signals per dataset and each detector's quick parameters.")
+@click.option("--profile", default="default", show_default=True,
+              help="Hyperparameter profile: default (each detector's defaults) or paper "
+                   "(the reference's per-dataset settings, e.g. TadGAN's epochs and scoring).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots (tables are still written).")
 @click.pass_context
 def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: str, output: Path,
         data_dir: Path | None, resume: Path | None, retry_failed: bool,
         assignments: tuple[str, ...], config_file: Path | None, threshold: str, quick: bool,
-        quiet: bool, no_plots: bool) -> None:
+        profile: str, quiet: bool, no_plots: bool) -> None:
     """Train and score detectors on benchmark signals; write records, tables and plots."""
     from benchbench.api import RunError, RunInterrupted, run_benchmark
 
     # a resumed run loads the plugins it was started with, unless --plugins-dir is given again
     registries = _registries(ctx) if resume is None or ctx.obj.get("plugins_dir") else None
     run_options = ("detectors", "datasets", "seeds", "device", "output", "data_dir",
-                   "assignments", "config_file", "threshold", "quick")
+                   "assignments", "config_file", "threshold", "quick", "profile")
     try:
         if resume is not None:
             given = [n for n in run_options if _explicit(ctx, n)]
@@ -103,7 +106,8 @@ def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: s
             for name, value in (("detectors", split_list(detectors)),
                                 ("datasets", split_list(datasets)),
                                 ("seeds", parse_seeds(seeds)), ("device", device),
-                                ("output", str(output)), ("threshold", threshold)):
+                                ("output", str(output)), ("threshold", threshold),
+                                ("profile", profile)):
                 if _explicit(ctx, name) or not config_file:
                     setattr(config, name, value)
             if data_dir is not None:

@@ -7,6 +7,7 @@ A TOML config file holds any of::
     seeds = [0, 1, 2]
     device = "auto"                          # auto | cpu | cuda | cuda:N
     quick = false
+    profile = "default"                      # default | paper (per-dataset reference settings)
     output = "results"
     data_dir = "datasets"
     threshold = "window"                     # window | quantile
@@ -52,6 +53,7 @@ class RunConfig:
     seeds: list[int] = field(default_factory=lambda: [0])
     device: str = "auto"
     quick: bool = False
+    profile: str = "default"
     output: str = "results"
     data_dir: str | None = None
     plugins_dir: str | None = None

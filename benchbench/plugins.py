@@ -34,6 +34,7 @@ DEFAULT_PLUGINS = (
     "benchbench.builtins",
     "benchbench_plugins.autoencoder",
     "benchbench_plugins.lstm_ar",
+    "benchbench_plugins.tadgan",
     "benchbench_plugins.vae",
     "benchbench_plugins.zscore",
 )

@@ -99,6 +99,29 @@ def open_dataset(spec: str, data_dir: Path, registries: Registries):
     return registries.datasets[name].obj(data_dir, subset)
 
 
+def known_profiles(registries: Registries) -> list[str]:
+    """``default`` plus every profile some registered detector defines (``paper`` for TadGAN)."""
+    names = {"default"}
+    for name in registries.detectors.names():
+        names.update(registries.detectors[name].options.get("profiles") or {})
+    return sorted(names)
+
+
+def profile_params(name: str, config: RunConfig, registries: Registries, dataset: str,
+                   signal: str) -> dict[str, Any]:
+    """The run profile's hyperparameters for one detector on one signal.
+
+    ``default`` is each detector's own defaults (nothing). Another profile is what the detector
+    registered for it: ``register(..., profiles={"paper": fn})`` with
+    ``fn(dataset, signal) -> {param: value}`` (``dataset`` without its subset); a detector that
+    registered nothing for the profile keeps its defaults.
+    """
+    if config.profile == "default":
+        return {}
+    fn = (registries.detectors[name].options.get("profiles") or {}).get(config.profile)
+    return dict(fn(split_dataset_spec(dataset)[0], signal)) if fn is not None else {}
+
+
 def detector_params(name: str, config: RunConfig, registries: Registries) -> dict[str, Any]:
     """Overrides for one detector: its ``--quick`` parameters, then the user's ``--set``/config."""
     params: dict[str, Any] = {}
@@ -111,6 +134,9 @@ def detector_params(name: str, config: RunConfig, registries: Registries) -> dic
 def plan_jobs(config: RunConfig, registries: Registries) -> list[Job]:
     """Every (dataset, signal, detector, seed) job of a run, in a fixed order."""
     detectors = resolve_detectors(config, registries)
+    if config.profile not in known_profiles(registries):
+        raise PlanError(f"unknown profile {config.profile!r}; available: "
+                        f"{', '.join(known_profiles(registries))}")
     unknown_params = sorted(set(config.params) - set(detectors))
     if unknown_params:
         raise PlanError(f"parameters given for detector(s) not in this run: {unknown_params}")
@@ -141,7 +167,9 @@ def plan_jobs(config: RunConfig, registries: Registries) -> list[Job]:
                         detector=detector,
                         seed=seed,
                         random_state=derive_random_state(seed, spec, signal, detector),
-                        params=params[detector],
+                        # profile first: --quick and the user's settings override it
+                        params={**profile_params(detector, config, registries, spec, signal),
+                                **params[detector]},
                         device=config.device,
                         threshold=config.threshold,
                         threshold_params=dict(config.threshold_params),

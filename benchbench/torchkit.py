@@ -39,6 +39,7 @@ __all__ = [
     "predict_windows",
     "resolve_device",
     "seeded",
+    "end_epoch",
     "train_windows",
     "window_view",
 ]
@@ -224,22 +225,37 @@ def train_windows(
                 if isinstance(value, torch.Tensor):
                     value = value.detach()
                 sums[key] = sums.get(key, 0.0) + value * size
-        names = list(sums)
-        values = [sums[k] for k in names]
-        if values and all(isinstance(v, torch.Tensor) for v in values):
-            host = torch.stack([v.reshape(()).float() for v in values]).cpu().tolist()
-        else:
-            host = [float(v) for v in values]
-        last = {k: v / seen for k, v in zip(names, host)}
-        bad = {k: v for k, v in last.items() if not math.isfinite(v)}
-        if bad:
-            raise FloatingPointError(
-                f"{name}: training diverged in epoch {epoch + 1} of {epochs}: loss "
-                + ", ".join(f"{k}={v}" for k, v in bad.items())
-                + "; try a smaller learning_rate or check the input scaling"
-            )
-        detector._log_epoch(epoch, epochs, last)
+        last = end_epoch(detector, epoch, epochs, sums, seen)
     return last
+
+
+def end_epoch(detector: BaseDetector, epoch: int, epochs: int,
+              sums: Mapping[str, torch.Tensor | float], count: float) -> dict[str, float]:
+    """Average an epoch's summed losses, check them and record them in ``detector.history_``.
+
+    ``sums`` maps each loss to its sum over the epoch (tensors stay on the device until here: one
+    host copy per epoch) and ``count`` is what to divide by (windows or steps).
+
+    Raises:
+        FloatingPointError: a loss is NaN or infinite; the message names the detector, the loss
+            and the epoch, so a diverging run fails its job with that reason.
+    """
+    names = list(sums)
+    values = [sums[k] for k in names]
+    if values and all(isinstance(v, torch.Tensor) for v in values):
+        host = torch.stack([v.reshape(()).float() for v in values]).cpu().tolist()
+    else:
+        host = [float(v) for v in values]
+    means = {k: v / count for k, v in zip(names, host)}
+    bad = {k: v for k, v in means.items() if not math.isfinite(v)}
+    if bad:
+        raise FloatingPointError(
+            f"{type(detector).__name__}: training diverged in epoch {epoch + 1} of {epochs}: loss "
+            + ", ".join(f"{k}={v}" for k, v in bad.items())
+            + "; try a smaller learning_rate or check the input scaling"
+        )
+    detector._log_epoch(epoch, epochs, means)
+    return means
 
 
 def predict_windows(

@@ -193,3 +193,22 @@ def test_run_job_directly_returns_a_record(tmp_path):
     result = run_job(job, reg)
     assert result.record["status"] == "ok", result.record["error"]
     assert result.arrays["scores"].shape == (result.record["n_test"],)
+
+
+def test_paper_profile_sets_per_signal_params_under_the_users(tmp_path):
+    reg = load_registries(load_entry_points=False)
+    cfg = _config(tmp_path, detectors=["tadgan", "zscore"], profile="paper",
+                  params={"tadgan": {"epochs": 2}})
+    jobs = {(j.detector, j.signal): j for j in plan_jobs(cfg, reg)}
+    tadgan_job = jobs[("tadgan", "spikes_1")]
+    assert tadgan_job.params["train_step"] == 1 and tadgan_job.params["error_type"] == "dtw"
+    assert tadgan_job.params["epochs"] == 2  # --set wins over the profile
+    assert jobs[("zscore", "spikes_1")].params == {}  # no paper profile: its defaults
+    default = {(j.detector, j.signal): j for j in plan_jobs(_config(tmp_path,
+                                                                    detectors=["tadgan"]), reg)}
+    assert default[("tadgan", "spikes_1")].params == {}
+
+
+def test_unknown_profile_is_a_run_error(tmp_path):
+    with pytest.raises(RunError, match="unknown profile 'fancy'; available: default, paper"):
+        _run(_config(tmp_path, profile="fancy"))

@@ -1,0 +1,196 @@
+"""The four networks of TadGAN and of the plain GAN (imported inside ``fit`` only).
+
+Shapes follow the reference implementation (Orion's Keras TadGAN, see REFERENCE.md); ``B`` windows
+per batch, ``W`` timesteps per window (100), ``C`` channels, ``Z`` latent size (20):
+
+* :class:`Encoder` E: ``(B, W, C)`` -> BiLSTM(100, sequences) -> flatten -> dense -> ``(B, Z)``.
+* :class:`Generator` G: ``(B, Z)`` -> dense(W/2) -> ``(B, W/2, 1)`` -> BiLSTM(64) -> upsample x2 ->
+  BiLSTM(64) -> per-step dense(C) -> tanh -> ``(B, W, C)``.
+* :class:`CriticX` Cx: ``(B, W, C)`` -> 4 x [conv1d(64, kernel 5) -> LeakyReLU(0.2) -> dropout 0.25]
+  -> flatten -> dense(1) -> ``(B,)``.
+* :class:`CriticZ` Cz: ``(B, Z)`` -> dense(20) -> LeakyReLU(0.2) -> dropout 0.2 -> dense(20) ->
+  LeakyReLU(0.2) -> dropout 0.2 -> dense(1) -> ``(B,)``.
+
+The generator's LSTMs take Keras-style input dropout (one mask per sequence, rate 0.2) and no
+recurrent dropout, as the reference's GPU variant does, so torch's fused (cuDNN on CUDA) LSTM
+kernels apply. Weights are initialised as Keras does (Glorot-uniform kernels, orthogonal recurrent
+matrices, zero biases with forget-gate bias 1), so the reference's learning rate and schedule carry
+over.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class FastDropout(nn.Module):
+    """Inverted dropout with the mask drawn by ``rand_like(x) >= rate``.
+
+    The same distribution as :class:`torch.nn.Dropout`, about 3x faster on CPU, where
+    ``bernoulli_`` was a fifth of the critic's training time (profiled with torch.profiler).
+    """
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.rate = float(rate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.rate == 0.0:
+            return x
+        mask = torch.rand_like(x).ge_(self.rate).mul_(1.0 / (1.0 - self.rate))
+        return x * mask
+
+
+class SequenceDropout(nn.Module):
+    """Dropout with one mask per sequence, shared over time (Keras' LSTM ``dropout``)."""
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.rate = float(rate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, T, F)
+        if not self.training or self.rate == 0.0:
+            return x
+        keep = 1.0 - self.rate
+        mask = torch.rand(x.shape[0], 1, x.shape[2], device=x.device, dtype=x.dtype)
+        return x * mask.ge_(self.rate).mul_(1.0 / keep)
+
+
+class Encoder(nn.Module):
+    """E: window ``(B, W, C)`` -> latent ``(B, Z)``."""
+
+    def __init__(self, window: int, channels: int, latent: int = 20, hidden: int = 100) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(channels, hidden, batch_first=True, bidirectional=True)
+        self.dense = nn.Linear(window * 2 * hidden, latent)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.lstm(x)
+        return self.dense(h.flatten(1))
+
+
+class Generator(nn.Module):
+    """G: latent ``(B, Z)`` -> window ``(B, W, C)`` in [-1, 1]."""
+
+    def __init__(self, window: int, channels: int, latent: int = 20, hidden: int = 64,
+                 dropout: float = 0.2) -> None:
+        super().__init__()
+        self.window = window
+        self.half = (window + 1) // 2
+        self.dense = nn.Linear(latent, self.half)
+        self.drop1 = SequenceDropout(dropout)
+        self.lstm1 = nn.LSTM(1, hidden, batch_first=True, bidirectional=True)
+        self.drop2 = SequenceDropout(dropout)
+        self.lstm2 = nn.LSTM(2 * hidden, hidden, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(2 * hidden, channels)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.dense(z).unsqueeze(-1)  # (B, W/2, 1)
+        h, _ = self.lstm1(self.drop1(h))
+        h = h.repeat_interleave(2, dim=1)[:, : self.window]  # UpSampling1D(2)
+        h, _ = self.lstm2(self.drop2(h))
+        return torch.tanh(self.out(h))
+
+
+class CriticX(nn.Module):
+    """Cx: window ``(B, W, C)`` -> realness score ``(B,)`` (a logit for the BCE GAN)."""
+
+    def __init__(self, window: int, channels: int, filters: int = 64, kernel: int = 5,
+                 layers: int = 4, dropout: float = 0.25) -> None:
+        super().__init__()
+        blocks: list[nn.Module] = []
+        width = channels
+        for _ in range(layers):
+            blocks += [nn.Conv1d(width, filters, kernel), nn.LeakyReLU(0.2), FastDropout(dropout)]
+            width = filters
+        self.convs = nn.Sequential(*blocks)
+        self.dense = nn.Linear(filters * (window - layers * (kernel - 1)), 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dense(self.convs(x.transpose(1, 2)).flatten(1)).squeeze(-1)
+
+
+class CriticZ(nn.Module):
+    """Cz: latent ``(B, Z)`` -> realness score ``(B,)`` (a logit for the BCE GAN)."""
+
+    def __init__(self, latent: int = 20, hidden: int = 20, dropout: float = 0.2) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(latent, hidden), nn.LeakyReLU(0.2), FastDropout(dropout),
+            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2), FastDropout(dropout),
+            nn.Linear(hidden, 1),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).squeeze(-1)
+
+
+def keras_init_(module: nn.Module) -> None:
+    """Initialise weights as Keras does: Glorot-uniform kernels, orthogonal recurrent weights,
+    zero biases and a forget-gate bias of 1 (torch splits LSTM biases in two; the 1 goes in one).
+    """
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv1d)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LSTM):
+            for name, p in m.named_parameters():
+                if name.startswith("weight_ih"):
+                    for gate in p.chunk(4, dim=0):  # Keras: one Glorot matrix over all 4 gates
+                        nn.init.xavier_uniform_(gate)
+                elif name.startswith("weight_hh"):
+                    for gate in p.chunk(4, dim=0):
+                        nn.init.orthogonal_(gate)
+                elif name.startswith("bias_ih"):
+                    nn.init.zeros_(p)
+                    hidden = p.shape[0] // 4
+                    with torch.no_grad():
+                        p[hidden : 2 * hidden] = 1.0  # gate order i, f, g, o
+                elif name.startswith("bias_hh"):
+                    nn.init.zeros_(p)
+
+
+class TadGANNets(nn.Module):
+    """The four networks together (one ``state_dict``, one ``.to(device)``)."""
+
+    def __init__(self, window: int, channels: int, latent: int = 20, encoder_hidden: int = 100,
+                 generator_hidden: int = 64, generator_dropout: float = 0.2,
+                 critic_x_filters: int = 64, critic_x_dropout: float = 0.25,
+                 critic_z_hidden: int = 20, critic_z_dropout: float = 0.2) -> None:
+        super().__init__()
+        self.encoder = Encoder(window, channels, latent, encoder_hidden)
+        self.generator = Generator(window, channels, latent, generator_hidden, generator_dropout)
+        self.critic_x = CriticX(window, channels, critic_x_filters, dropout=critic_x_dropout)
+        self.critic_z = CriticZ(latent, critic_z_hidden, critic_z_dropout)
+        keras_init_(self)
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                     alpha: torch.Tensor | None = None) -> torch.Tensor:
+    """WGAN-GP penalty ``mean((||grad_u critic(u)||_2 - 1)^2)`` on ``u = a*real + (1-a)*fake``.
+
+    ``alpha`` (one value per sample, uniform in [0, 1] when ``None``) mixes each real sample with
+    its fake counterpart; the gradient norm is taken over all of a sample's values, as the
+    reference does. The graph is kept so the penalty can be back-propagated into the critic.
+    """
+    if alpha is None:
+        alpha = torch.rand(real.shape[0], device=real.device, dtype=real.dtype)
+    alpha = alpha.reshape((-1,) + (1,) * (real.ndim - 1))
+    mixed = (alpha * real + (1.0 - alpha) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1.0).square().mean()
+
+
+def wasserstein_critic_losses(real_score: torch.Tensor, fake_score: torch.Tensor):
+    """Critic terms ``(-mean C(real), mean C(fake))`` (Keras' ``mean(y_true * y_pred)``, +-1)."""
+    return -real_score.mean(), fake_score.mean()
+
+
+def bce_critic_losses(real_logit: torch.Tensor, fake_logit: torch.Tensor):
+    """Discriminator terms: BCE of real logits against 1 and of fake logits against 0."""
+    return (
+        F.binary_cross_entropy_with_logits(real_logit, torch.ones_like(real_logit)),
+        F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit)),
+    )

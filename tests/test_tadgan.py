@@ -1,0 +1,371 @@
+"""The ``tadgan`` (WGAN-GP) and ``gan`` (BCE) detectors: networks, losses, training, scoring."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from benchbench_plugins import tadgan
+from benchbench_plugins.tadgan import GAN, QUICK_PARAMS, TadGAN, paper_params, scoring
+
+from benchbench.detector import DetectorInputError, NotFittedError
+from benchbench.testing import parametrize_checks
+
+torch = pytest.importorskip("torch")
+from benchbench_plugins.tadgan import network, training  # noqa: E402  (needs torch)
+
+#: Small networks for fast tests (the architecture is the reference's, narrower).
+FAST = dict(window_size=32, latent_size=8, encoder_hidden=16, generator_hidden=16, epochs=3,
+            batch_size=16, n_critic=2, train_step=2, device="cpu")
+CONFORMANCE_FAST = dict(window_size=20, latent_size=4, encoder_hidden=8, generator_hidden=8,
+                        epochs=1, batch_size=16, n_critic=2, train_step=4, error_type="point")
+DETECTORS = [TadGAN, GAN]
+
+
+def sine(n: int, seed: int = 0, period: float = 40.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return (0.8 * np.sin(2 * np.pi * t / period) + 0.03 * rng.standard_normal(n))[:, None]
+
+
+# -- networks and losses ------------------------------------------------------------------------
+
+def test_network_shapes_follow_the_reference():
+    nets = network.TadGANNets(100, 1)
+    x = torch.zeros(3, 100, 1)
+    z = torch.zeros(3, 20)
+    assert nets.encoder(x).shape == (3, 20)
+    assert nets.generator(z).shape == (3, 100, 1)
+    assert nets.critic_x(x).shape == (3,)
+    assert nets.critic_z(z).shape == (3,)
+    assert nets.encoder.lstm.hidden_size == 100 and nets.encoder.lstm.bidirectional
+    assert nets.generator.lstm1.hidden_size == 64 and nets.generator.lstm2.hidden_size == 64
+    convs = [m for m in nets.critic_x.convs if isinstance(m, torch.nn.Conv1d)]
+    assert [(c.out_channels, c.kernel_size) for c in convs] == [(64, (5,))] * 4
+    assert nets.critic_x.dense.in_features == 64 * 84  # 100 - 4 x 4 steps left after the convs
+    # an odd window: the generator's upsampled sequence is cropped to the window
+    assert network.TadGANNets(33, 2).generator(torch.zeros(2, 20)).shape == (2, 33, 2)
+
+
+def test_gradient_penalty_on_a_linear_critic_is_analytic():
+    # C(u) = <w, u>: the gradient is w everywhere, so the penalty is (||w|| - 1)^2
+    w = torch.tensor([[0.5], [2.0], [-1.0]])  # (W=3, C=1), ||w|| = sqrt(5.25)
+
+    def critic(u):
+        return (u * w).sum(dim=(1, 2))
+
+    real, fake = torch.randn(8, 3, 1), torch.randn(8, 3, 1)
+    penalty = network.gradient_penalty(critic, real, fake)
+    assert penalty.item() == pytest.approx((5.25**0.5 - 1.0) ** 2, rel=1e-6)
+
+
+def test_gradient_penalty_on_a_quadratic_critic_uses_the_interpolates():
+    # C(u) = ||u||^2 / 2: the gradient at u is u, so the penalty is mean((||u|| - 1)^2) with
+    # u = a * real + (1 - a) * fake
+    def critic(u):
+        return 0.5 * u.square().flatten(1).sum(dim=1)
+
+    real, fake = torch.randn(6, 4, 2), torch.randn(6, 4, 2)
+    alpha = torch.rand(6)
+    mixed = alpha[:, None, None] * real + (1 - alpha[:, None, None]) * fake
+    expected = (mixed.flatten(1).norm(dim=1) - 1).square().mean()
+    penalty = network.gradient_penalty(critic, real, fake, alpha)
+    assert penalty.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_gradient_penalty_is_differentiable_in_the_critic_weights():
+    critic = network.CriticX(20, 1, filters=4)
+    penalty = network.gradient_penalty(critic, torch.randn(5, 20, 1), torch.randn(5, 20, 1))
+    penalty.backward()
+    # every weight matrix gets a gradient (biases of the last layer cannot: they do not change
+    # the critic's gradient in its input)
+    weights = [p for p in critic.parameters() if p.ndim > 1]
+    assert len(weights) == 5
+    assert all(p.grad is not None and torch.any(p.grad != 0) for p in weights)
+
+
+@pytest.mark.parametrize("loss", training.LOSSES)
+def test_one_training_step_changes_all_four_networks(loss):
+    torch.manual_seed(0)
+    nets = network.TadGANNets(24, 1, latent=4, encoder_hidden=8, generator_hidden=8)
+    before = {name: [p.detach().clone() for p in getattr(nets, name).parameters()]
+              for name in ("encoder", "generator", "critic_x", "critic_z")}
+    trainer = training.AdversarialTrainer(nets, loss=loss, learning_rate=1e-3, n_critic=2,
+                                          gp_weight=10.0, rec_weight=10.0)
+    nets.train()
+    losses = trainer.minibatch(torch.rand(8, 24, 1) * 2 - 1)
+    for name, old in before.items():
+        new = list(getattr(nets, name).parameters())
+        # every weight matrix (a Wasserstein critic's output bias has gradient -1 + 1 = 0)
+        changed = [not torch.equal(a, b) for a, b in zip(old, new) if a.ndim > 1]
+        assert changed and all(changed), f"{loss}: {name} has weights a step did not change"
+    expected = {"cx_real", "cx_fake", "cz_real", "cz_fake", "eg_adv_x", "eg_adv_z",
+                "eg_reconstruction"}
+    if loss == "wasserstein":
+        expected |= {"cx_penalty", "cz_penalty"}
+    assert set(losses) == expected
+    assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_minibatch_plan():
+    assert training.minibatch_plan(1917, 64, 5) == (5, 320)  # the reference's 5 per epoch
+    assert training.minibatch_plan(100, 64, 5) == (1, 100)  # fewer windows: one of all of them
+    assert training.minibatch_plan(3, 64, 5) == (1, 5)
+
+
+def test_keras_initialisation():
+    nets = network.TadGANNets(24, 1, latent=4, encoder_hidden=8, generator_hidden=8)
+    lstm = nets.encoder.lstm
+    hidden = lstm.hidden_size
+    assert torch.all(lstm.bias_ih_l0[hidden : 2 * hidden] == 1.0)  # forget gate
+    assert torch.all(lstm.bias_hh_l0 == 0.0)
+    gate = lstm.weight_hh_l0[:hidden]
+    assert torch.allclose(gate @ gate.T, torch.eye(hidden), atol=1e-5)  # orthogonal
+
+
+# -- scoring ------------------------------------------------------------------------------------
+
+def brute_force_dtw(a, b):
+    """Plain O(L^2) dynamic time warping with |a_i - b_j| costs, one pair at a time."""
+    n, m = len(a), len(b)
+    acc = np.full((n + 1, m + 1), np.inf)
+    acc[0, 0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            acc[i, j] = abs(a[i - 1] - b[j - 1]) + min(acc[i - 1, j], acc[i, j - 1],
+                                                       acc[i - 1, j - 1])
+    return acc[n, m]
+
+
+def test_dtw_matches_a_brute_force_dtw():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(20, 7)), rng.normal(size=(20, 7))
+    got = scoring.dtw_distances(a, b)
+    assert got == pytest.approx([brute_force_dtw(x, y) for x, y in zip(a, b)])
+    assert scoring.dtw_distances(a, a) == pytest.approx(np.zeros(20))
+    # a shifted copy costs less under DTW than point-wise
+    x = np.sin(np.arange(11) / 2.0)
+    y = np.roll(x, 1)
+    assert scoring.dtw_distances(x[None], y[None])[0] < np.abs(x - y).sum()
+
+
+def test_dtw_errors_are_centred_windows():
+    rng = np.random.default_rng(1)
+    y, y_hat = rng.normal(size=40), rng.normal(size=40)
+    errors = scoring.dtw_errors(y, y_hat, score_window=4)  # 5-step windows
+    yp, hp = np.pad(y, 2), np.pad(y_hat, 2)
+    expected = [brute_force_dtw(yp[t : t + 5], hp[t : t + 5]) for t in range(40)]
+    assert errors == pytest.approx(expected)
+
+
+def test_area_errors_match_pandas_rolling_trapezoids():
+    rng = np.random.default_rng(2)
+    y, y_hat = rng.normal(size=50), rng.normal(size=50)
+    trapz = getattr(np, "trapezoid", None) or np.trapz
+    for window in (10, 7):
+        def area(v, window=window):
+            return pd.Series(v).rolling(window, center=True, min_periods=1).apply(trapz, raw=True)
+        expected = np.abs(area(y) - area(y_hat)).to_numpy()
+        assert scoring.area_errors(y, y_hat, window) == pytest.approx(expected)
+
+
+def reference_critic_kde(critic, window):
+    """The reference's loop: per timestep, the gaussian_kde mode of the covering windows."""
+    from scipy import stats
+
+    n_steps = len(critic) + window - 1
+    out = []
+    for i in range(n_steps):
+        values = [critic[i - j] for j in range(max(0, i - len(critic) + 1), min(i + 1, window))]
+        values = np.asarray(values)
+        if len(values) > 1:
+            try:
+                out.append(values[np.argmax(stats.gaussian_kde(values)(values))])
+            except np.linalg.LinAlgError:
+                out.append(np.median(values))
+        else:
+            out.append(np.median(values))
+    return np.asarray(out)
+
+
+def test_critic_per_timestep_matches_the_reference_kde_loop():
+    rng = np.random.default_rng(3)
+    critic = rng.normal(size=60)
+    critic[20] = 5.0  # a window the critic finds unusual
+    got = scoring.critic_per_timestep(critic, 8)
+    assert got.shape == (67,)
+    assert got == pytest.approx(reference_critic_kde(critic, 8))
+
+
+def test_critic_per_timestep_without_spread_is_the_median():
+    assert scoring.critic_per_timestep(np.full(30, 2.0), 5) == pytest.approx(np.full(34, 2.0))
+
+
+def test_combinations_and_constant_inputs_stay_finite():
+    critic = scoring.critic_zscore(np.array([0.0, 0.1, 0.0, 3.0, 0.1]))
+    errors = np.array([0.1, 0.1, 0.2, 1.0, 0.1])
+    assert np.argmax(scoring.combine_scores(critic, errors, "mult")) == 3
+    assert np.argmax(scoring.combine_scores(critic, errors, "sum", 0.5)) == 3
+    assert np.argmax(scoring.combine_scores(critic, errors, "rec")) == 3
+    flat = scoring.combine_scores(scoring.critic_zscore(np.zeros(5)), np.zeros(5), "mult")
+    assert np.all(flat == 1.0)
+    with pytest.raises(ValueError, match="combination"):
+        scoring.combine_scores(critic, errors, "max")
+    with pytest.raises(ValueError, match="error_type"):
+        scoring.reconstruction_errors(errors, errors, "cosine")
+
+
+# -- the detectors ------------------------------------------------------------------------------
+
+def test_importing_the_plugin_does_not_import_torch():
+    code = ("import sys, benchbench_plugins.tadgan; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_registration_paper_profile_and_quick_params():
+    from benchbench.plugins import load_registries
+
+    registries = load_registries(load_entry_points=False)
+    for name, cls in (("tadgan", TadGAN), ("gan", GAN)):
+        entry = registries.detectors[name]
+        assert entry.obj is cls
+        assert entry.options["quick_params"] == QUICK_PARAMS
+        assert entry.options["profiles"]["paper"] is paper_params
+    art = paper_params("nab", "artificialWithAnomaly/art_daily_jumpsup")
+    assert art["epochs"] == 35 and art["combination"] == "mult" and art["error_type"] == "dtw"
+    assert paper_params("nab", "realTweets/Twitter_volume_AAPL")["combination"] == "sum"
+    assert paper_params("nasa", "SMAP/A-1")["epochs"] == 70
+    assert tadgan.TadGAN().get_params()["gp_weight"] == 10.0
+
+
+@pytest.mark.parametrize("cls", DETECTORS)
+def test_reference_defaults(cls):
+    params = cls().get_params()
+    assert params["window_size"] == 100 and params["batch_size"] == 64
+    assert params["n_critic"] == 5 and params["learning_rate"] == 5e-4
+    assert params["rec_weight"] == 10.0 and params["latent_size"] == 20
+    assert ("gp_weight" in params) == (cls is TadGAN)
+
+
+@parametrize_checks(TadGAN, **CONFORMANCE_FAST)
+def test_conformance_tadgan(check):
+    check()
+
+
+@parametrize_checks(GAN, **CONFORMANCE_FAST)
+def test_conformance_gan(check):
+    check()
+
+
+@pytest.fixture(scope="module", params=DETECTORS, ids=["tadgan", "gan"])
+def fitted(request):
+    return request.param(**FAST).fit(sine(400))
+
+
+def test_history_records_every_loss_term(fitted):
+    keys = {"cx_real", "cx_fake", "cz_real", "cz_fake", "eg_adv_x", "eg_adv_z",
+            "eg_reconstruction"}
+    if isinstance(fitted, TadGAN):
+        keys |= {"cx_penalty", "cz_penalty"}
+    assert set(fitted.history_) == keys
+    assert all(len(v) == FAST["epochs"] for v in fitted.history_.values())
+
+
+def test_reconstruct_returns_windows_and_critic_values(fitted):
+    recon, critic = fitted.reconstruct(sine(100))
+    assert recon.shape == (100 - 32 + 1, 32, 1) and critic.shape == (69,)
+    assert np.all(np.abs(recon) <= 1.0)  # tanh output
+
+
+@pytest.mark.parametrize("error_type", scoring.ERROR_TYPES)
+@pytest.mark.parametrize("combination", scoring.COMBINATIONS)
+def test_every_scoring_choice_gives_finite_scores(fitted, error_type, combination):
+    det = fitted.set_params(error_type=error_type, combination=combination)
+    try:
+        scores = det.score(sine(150, seed=1))
+    finally:
+        det.set_params(error_type="dtw", combination="mult")
+    assert scores.shape == (150,) and np.all(np.isfinite(scores))
+
+
+@pytest.mark.parametrize("cls", DETECTORS)
+def test_same_seed_same_scores_on_cpu(cls):
+    X = sine(200)
+    a = cls(**FAST, random_state=3).fit(X).score(X)
+    b = cls(**FAST, random_state=3).fit(X).score(X)
+    c = cls(**FAST, random_state=4).fit(X).score(X)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_window_larger_than_the_signal_is_a_clear_error():
+    with pytest.raises(DetectorInputError, match="fewer than the 32"):
+        TadGAN(**FAST).fit(sine(20))
+    with pytest.raises(NotFittedError):
+        TadGAN(**FAST).score(sine(100))
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"window_size": 10}, "window_size must be >= 17"),
+    ({"error_type": "cosine"}, "error_type must be one of"),
+    ({"combination": "max"}, "combination must be one of"),
+    ({"lambda_rec": 2.0}, "lambda_rec"),
+    ({"smoothing_window": 5}, "smoothing_window"),
+    ({"n_critic": 0}, "n_critic must be an integer"),
+    ({"gp_weight": -1.0}, "gp_weight"),
+])
+def test_bad_parameters_are_clear_errors(params, match):
+    with pytest.raises(ValueError, match=match):
+        TadGAN(**{**FAST, **params}).fit(sine(100))
+
+
+def test_constant_signal_gives_finite_flat_scores():
+    X = np.zeros((120, 1))
+    scores = TadGAN(**FAST).fit(X).score(X)
+    assert np.all(np.isfinite(scores))
+
+
+@pytest.mark.parametrize("cls", DETECTORS)
+def test_diverging_training_is_a_clear_error(cls):
+    det = cls(**{**FAST, "learning_rate": 1e30})
+    with pytest.raises(FloatingPointError, match=f"{cls.__name__}: training diverged in epoch"):
+        det.fit(sine(200))
+
+
+def test_mixed_precision_on_the_cpu_is_a_clear_error():
+    with pytest.raises(ValueError, match="mixed_precision=True needs a CUDA device"):
+        TadGAN(**{**FAST, "mixed_precision": True, "device": "cpu"}).fit(sine(120))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message without CUDA")
+def test_cuda_without_cuda_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        TadGAN(**{**FAST, "device": "cuda"}).fit(sine(100))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("cls", DETECTORS)
+def test_cuda_fit_and_score(cls):
+    X = sine(300)
+    det = cls(**{**FAST, "device": "cuda"}).fit(X)
+    assert det.device_.startswith("cuda")
+    assert next(det.nets_.parameters()).is_cuda
+    assert np.all(np.isfinite(det.score(X)))
+    mixed = cls(**{**FAST, "device": "cuda", "mixed_precision": True}).fit(X)
+    assert np.all(np.isfinite(mixed.score(X)))
+
+
+# -- slow: the reference settings on a benchmark-sized signal -----------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("cls", DETECTORS)
+def test_detects_a_spike_with_reference_settings(cls):
+    X = sine(1200, period=50.0)
+    T = sine(1200, seed=1, period=50.0)
+    T[700:705, 0] += 1.5
+    det = cls(epochs=5, device="cpu").fit(X)
+    scores = det.score(T)
+    assert 650 <= int(np.argmax(scores)) <= 760
