@@ -116,6 +116,20 @@ def test_minibatch_plan():
     assert training.minibatch_plan(3, 64, 5) == (1, 5)
 
 
+@pytest.mark.parametrize("rate", [0.2, 0.25])
+def test_dropout_mask_has_the_dropout_distribution(rate):
+    torch.manual_seed(0)
+    like = torch.zeros(1)
+    mask = network.keep_mask((400, 501), rate, like)  # an odd element count
+    assert mask.shape == (400, 501) and mask.dtype == like.dtype
+    assert torch.unique(mask).tolist() == pytest.approx([0.0, 1 / (1 - rate)])
+    assert (mask == 0).float().mean().item() == pytest.approx(rate, abs=0.005)
+    assert mask.mean().item() == pytest.approx(1.0, abs=0.01)  # inverted dropout keeps the mean
+    layer = network.FastDropout(rate).eval()
+    x = torch.randn(3, 4)
+    assert layer(x) is x  # identity when not training
+
+
 def test_keras_initialisation():
     nets = network.TadGANNets(24, 1, latent=4, encoder_hidden=8, generator_hidden=8)
     lstm = nets.encoder.lstm

@@ -22,8 +22,8 @@ from benchbench.preprocessing import moving_average
 
 ERROR_TYPES = ("point", "area", "dtw")
 COMBINATIONS = ("mult", "sum", "rec")
-# Rows of the (rows, k, k) kernel-density blocks per chunk: bounds memory at ~80 MB for k = 100.
-_KDE_CHUNK = 1000
+# Rows of the (rows, k, k) kernel-density blocks per chunk: about 60 MB of temporaries for k = 100.
+_KDE_CHUNK = 256
 
 
 def dtw_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,0 +1,120 @@
+"""Speed and memory of the ``tadgan`` and ``gan`` detectors (a script, not a test).
+
+Two measurements:
+
+1. Growth with the signal length: for univariate series of 1,000 / 4,000 / 16,000 steps (sines
+   plus noise, scaled to [-1, 1]) each detector is fitted with its reference settings (window 100,
+   step 1, batch 64, 5 critic iterations; ``--epochs`` epochs, 2 by default since the per-epoch
+   cost is what grows) and scored; the script prints seconds per epoch, training windows per
+   second, scoring seconds (DTW error + critic KDE, all vectorised) and peak memory (``speedkit``).
+2. ``--nab DATA_DIR``: the paper-profile job on NAB's ``artificialWithAnomaly/art_daily_jumpsup``
+   (35 epochs, DTW / mult), run through the harness exactly as ``bench run --profile paper`` runs
+   it (load, aggregate to 600 s, fit, score, threshold, metrics), with its wall time beside the
+   reference implementation's 1,615 s on this machine kind (REFERENCE.md).
+
+Set ``OMP_NUM_THREADS`` to fix the thread count (torch uses every core by default).
+
+Usage::
+
+    python benchmarks/bench_tadgan.py                      # growth table, tadgan and gan
+    python benchmarks/bench_tadgan.py --detectors tadgan --lengths 4000 --epochs 5
+    python benchmarks/bench_tadgan.py --nab ../shared/datasets   # the 35-epoch NAB job
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from benchbench_plugins.tadgan import GAN, QUICK_PARAMS, TadGAN
+from speedkit import gpu_cell, make_series, measure, params_from
+from speedkit import parser as speedkit_parser
+
+DETECTORS = {"tadgan": TadGAN, "gan": GAN}
+NAB_SIGNAL = "artificialWithAnomaly/art_daily_jumpsup"
+REFERENCE_SECONDS = 1615  # Orion 0.7.1, 35 epochs, fit + detection, 2-core CPU (REFERENCE.md)
+
+
+def bench(name: str, n: int, params: dict) -> dict:
+    """Fit and score one ``n``-step series with detector ``name``; return the measurements."""
+    det = DETECTORS[name](**params)
+    r = measure(det, make_series(n, seed=1))
+    return {
+        **r,
+        "detector": name,
+        "train_windows_per_s": det.n_train_windows_ * r["epochs"] / r["fit_s"],
+        "first_rec": det.history_["eg_reconstruction"][0],
+        "last_rec": det.history_["eg_reconstruction"][-1],
+    }
+
+
+def nab_job(data_dir: str, name: str, device: str) -> dict:
+    """Run the paper-profile job of ``name`` on art_daily_jumpsup; return its timings and F1."""
+    from benchbench.config import RunConfig
+    from benchbench.plugins import load_registries
+    from benchbench.runner import plan_jobs, run_job
+
+    registries = load_registries(load_entry_points=False)
+    config = RunConfig(detectors=[name], datasets=[f"nab:{NAB_SIGNAL}"], profile="paper",
+                       data_dir=data_dir, device=device)
+    (job,) = plan_jobs(config, registries)
+    start = time.perf_counter()
+    result = run_job(job, registries)
+    wall = time.perf_counter() - start
+    record = result.record
+    if record["status"] != "ok":
+        raise SystemExit(f"{name}: the job failed: {record['error']}")
+    overlap = record["metrics"]["overlap"]
+    return {"detector": name, "epochs": record["params"]["epochs"],
+            "fit_s": record["fit_seconds"], "score_s": record["score_seconds"], "wall_s": wall,
+            "f1": overlap["f1"], "device": record["device"]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the options and print the table (or the NAB job's line)."""
+    parser = speedkit_parser(__doc__.splitlines()[0], '{"error_type": "point"}')
+    parser.set_defaults(epochs=2)
+    parser.add_argument("--detectors", default="tadgan,gan", help="tadgan, gan or both")
+    parser.add_argument("--nab", metavar="DATA_DIR", default=None,
+                        help="run the 35-epoch paper-profile job on NAB's art_daily_jumpsup")
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.detectors.split(",") if n.strip()]
+
+    import torch
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    if args.nab:
+        for name in names:
+            r = nab_job(args.nab, name, args.device)
+            print(json.dumps(r) if args.json else
+                  f"{name}: {NAB_SIGNAL}, paper profile ({r['epochs']} epochs) on {r['device']}: "
+                  f"fit {r['fit_s']:.1f} s, score {r['score_s']:.1f} s, job {r['wall_s']:.1f} s "
+                  f"(reference {REFERENCE_SECONDS} s: {REFERENCE_SECONDS / r['wall_s']:.1f}x); "
+                  f"overlap F1 {r['f1']:.3f} (reference 1.0)")
+        return
+
+    params = params_from(args, QUICK_PARAMS)
+    t0 = time.perf_counter()
+    TadGAN(**{**params, "epochs": 1, "window_size": 20, "encoder_hidden": 4,
+              "generator_hidden": 4}).fit(make_series(200))
+    print(f"one-time warm-up (lazy imports, first optimiser): {time.perf_counter() - t0:.2f} s")
+    print(f"params {TadGAN(**params).get_params()}")
+    if not args.json:
+        print(f"{'detector':>8} {'steps':>6} {'device':>6} {'epochs':>6} {'windows':>7} "
+              f"{'fit s':>7} {'s/epoch':>8} {'win/s':>6} {'score s':>7} "
+              f"{'rec loss first->last':>21} {'py MiB':>7} {'RSS MiB':>8} {'GPU MiB':>8}")
+    for name in names:
+        for n in (int(v) for v in args.lengths.split(",")):
+            r = bench(name, n, params)
+            if args.json:
+                print(json.dumps(r))
+                continue
+            print(f"{name:>8} {r['n']:>6} {r['device']:>6} {r['epochs']:>6} "
+                  f"{r['train_windows']:>7} {r['fit_s']:>7.2f} {r['s_per_epoch']:>8.2f} "
+                  f"{r['train_windows_per_s']:>6.0f} {r['score_s']:>7.2f} "
+                  f"{r['first_rec']:>10.4f}->{r['last_rec']:<9.4f} "
+                  f"{r['tracemalloc_peak_mib']:>7.1f} {r['peak_rss_mib']:>8.0f} {gpu_cell(r)}")
+
+
+if __name__ == "__main__":
+    main()
