@@ -144,6 +144,18 @@ class BaseDetector:
                 )
         return arr
 
+    def _check_magnitude(self, arr: np.ndarray, max_abs: float = 1e6) -> np.ndarray:
+        """Return ``arr``, or raise :class:`DetectorInputError` when a value exceeds ``max_abs``
+        in magnitude (a float32 network fed unscaled data overflows into NaN losses)."""
+        big = float(np.max(np.abs(arr))) if arr.size else 0.0
+        if big > max_abs:
+            raise DetectorInputError(
+                f"{type(self).__name__}: input values reach {big:.3g} in magnitude; the network "
+                f"computes in float32 and expects data scaled to about [-1, 1] (the runner "
+                f"scales it); scale the input first"
+            )
+        return arr
+
     # -- history ------------------------------------------------------------------------------
     def _start_history(self) -> None:
         self.history_: dict[str, list[float]] = {}

@@ -337,6 +337,11 @@ def test_bad_parameters_are_clear_errors(params, match):
         TadGAN(**{**FAST, **params}).fit(sine(100))
 
 
+def test_unscaled_input_is_a_clear_error():
+    with pytest.raises(DetectorInputError, match="scale the input"):
+        TadGAN(**FAST).fit(sine(100) * 1e30)
+
+
 def test_constant_signal_gives_finite_flat_scores():
     X = np.zeros((120, 1))
     scores = TadGAN(**FAST).fit(X).score(X)

@@ -66,7 +66,7 @@ class _AdversarialDetector(BaseDetector):
         self._check_params()
         for stale in ("nets_", "device_", "n_train_windows_"):  # a failed refit leaves no mix
             self.__dict__.pop(stale, None)
-        arr = self._validate(X, fitting=True)
+        arr = self._check_magnitude(self._validate(X, fitting=True))
         self._start_history()
 
         import torch
@@ -78,8 +78,6 @@ class _AdversarialDetector(BaseDetector):
 
         device = torchkit.resolve_device(self.device)
         window = int(self.window_size)
-        if device.type == "cuda":
-            torch.backends.cudnn.benchmark = True
         with torchkit.seeded(self.random_state, device) as rng:
             nets = TadGANNets(window, arr.shape[1], latent=int(self.latent_size),
                               encoder_hidden=int(self.encoder_hidden),
@@ -140,7 +138,7 @@ class _AdversarialDetector(BaseDetector):
         """Anomaly score per timestep of ``X``: shape ``(n_timesteps,)``, finite, >= 0 for
         ``mult`` and ``rec`` (``sum`` can dip below 0)."""
         self._check_fitted()
-        arr = self._validate(X, fitting=False)
+        arr = self._check_magnitude(self._validate(X, fitting=False))
         recon_windows, critic = self._windows_out(arr)
         if not (np.all(np.isfinite(recon_windows)) and np.all(np.isfinite(critic))):
             raise FloatingPointError(

@@ -16,7 +16,7 @@ from benchbench_plugins.autoencoder.detector import (
     _window_starts,
 )
 
-from benchbench.detector import BaseDetector, DetectorInputError, NotFittedError
+from benchbench.detector import BaseDetector, NotFittedError
 
 # The window and smoothing helpers are shared with the autoencoder (same rules, same messages).
 from benchbench.preprocessing import moving_average, unroll_windows
@@ -251,23 +251,13 @@ class LSTMVAE(BaseDetector):
             f"(the fixed variance of p(x|z)), got {value!r}"
         )
 
-    def _validate_magnitude(self, arr: np.ndarray) -> np.ndarray:
-        big = float(np.max(np.abs(arr)))
-        if big > _MAX_ABS_INPUT:
-            raise DetectorInputError(
-                f"{type(self).__name__}: input values reach {big:.3g} in magnitude; the network "
-                f"computes in float32 and expects data scaled to about [-1, 1] (the runner "
-                f"scales it); scale the input first"
-            )
-        return arr
-
     # -- training -----------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> LSTMVAE:
         """Train on ``X`` ``(n_timesteps, n_channels)`` (scaled to [-1, 1]); return ``self``."""
         self._check_params()
         for stale in ("model_", "device_", "n_train_windows_", "score_seed_"):
             self.__dict__.pop(stale, None)  # a failed refit leaves no mix of old and new state
-        arr = self._validate_magnitude(self._validate(X, fitting=True))
+        arr = self._check_magnitude(self._validate(X, fitting=True), _MAX_ABS_INPUT)
         self._start_history()
 
         import torch
@@ -335,7 +325,7 @@ class LSTMVAE(BaseDetector):
     def _fitted_input(self, X: Any) -> np.ndarray:
         if not hasattr(self, "model_"):
             raise NotFittedError(f"{type(self).__name__}: call fit before score")
-        return self._validate_magnitude(self._validate(X, fitting=False))
+        return self._check_magnitude(self._validate(X, fitting=False), _MAX_ABS_INPUT)
 
     def reconstruct(self, X: Any) -> np.ndarray:
         """Per-timestep reconstruction of ``X`` (median over covering windows of the decoder mean
