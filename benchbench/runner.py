@@ -111,13 +111,11 @@ def profile_params(name: str, config: RunConfig, registries: Registries, dataset
                    signal: str) -> dict[str, Any]:
     """The run profile's hyperparameters for one detector on one signal.
 
-    ``default`` is each detector's own defaults (nothing). Another profile is what the detector
-    registered for it: ``register(..., profiles={"paper": fn})`` with
-    ``fn(dataset, signal) -> {param: value}`` (``dataset`` without its subset); a detector that
-    registered nothing for the profile keeps its defaults.
+    A profile is what the detector registered for it: ``register(..., profiles={"paper": fn})``
+    with ``fn(dataset, signal) -> {param: value}`` (``dataset`` without its subset). A detector
+    that registered nothing for the profile keeps its class defaults; so does every detector under
+    ``default`` unless it registered a ``default`` profile (TadGAN's CPU-sized settings).
     """
-    if config.profile == "default":
-        return {}
     fn = (registries.detectors[name].options.get("profiles") or {}).get(config.profile)
     return dict(fn(split_dataset_spec(dataset)[0], signal)) if fn is not None else {}
 

@@ -204,9 +204,13 @@ def test_paper_profile_sets_per_signal_params_under_the_users(tmp_path):
     assert tadgan_job.params["train_step"] == 1 and tadgan_job.params["error_type"] == "dtw"
     assert tadgan_job.params["epochs"] == 2  # --set wins over the profile
     assert jobs[("zscore", "spikes_1")].params == {}  # no paper profile: its defaults
-    default = {(j.detector, j.signal): j for j in plan_jobs(_config(tmp_path,
-                                                                    detectors=["tadgan"]), reg)}
-    assert default[("tadgan", "spikes_1")].params == {}
+    default = {(j.detector, j.signal): j
+               for j in plan_jobs(_config(tmp_path, detectors=["tadgan", "zscore"]), reg)}
+    assert default[("tadgan", "spikes_1")].params["encoder_hidden"] == 32  # its CPU profile
+    assert default[("zscore", "spikes_1")].params == {}
+    quick = {(j.detector, j.signal): j
+             for j in plan_jobs(_config(tmp_path, detectors=["tadgan"], quick=True), reg)}
+    assert quick[("tadgan", "spikes_1")].params["epochs"] == 2  # --quick over the profile
 
 
 def test_unknown_profile_is_a_run_error(tmp_path):

@@ -249,8 +249,10 @@ def test_registration_paper_profile_and_quick_params():
         assert entry.obj is cls
         assert entry.options["quick_params"] == QUICK_PARAMS
         assert entry.options["profiles"]["paper"] is paper_params
+        assert entry.options["profiles"]["default"]("synthetic", "spikes_1") == tadgan.CPU_PARAMS
     art = paper_params("nab", "artificialWithAnomaly/art_daily_jumpsup")
     assert art["epochs"] == 35 and art["combination"] == "mult" and art["error_type"] == "dtw"
+    assert art["encoder_hidden"] == 100 and art["train_step"] == 1  # the reference's sizes
     assert paper_params("nab", "realTweets/Twitter_volume_AAPL")["combination"] == "sum"
     assert paper_params("nasa", "SMAP/A-1")["epochs"] == 70
     assert tadgan.TadGAN().get_params()["gp_weight"] == 10.0

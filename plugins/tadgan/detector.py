@@ -36,8 +36,8 @@ class _AdversarialDetector(BaseDetector):
     def _check_params(self) -> None:
         name = type(self).__name__
         self._check_positive_ints("window_size", "latent_size", "encoder_hidden",
-                                  "generator_hidden", "epochs", "batch_size", "n_critic",
-                                  "train_step", "score_window")
+                                  "generator_hidden", "critic_x_filters", "epochs",
+                                  "batch_size", "n_critic", "train_step", "score_window")
         if self.window_size < 17:
             raise ValueError(
                 f"{name}: window_size must be >= 17 (the critic's four 5-step convolutions), got "
@@ -81,7 +81,8 @@ class _AdversarialDetector(BaseDetector):
         with torchkit.seeded(self.random_state, device) as rng:
             nets = TadGANNets(window, arr.shape[1], latent=int(self.latent_size),
                               encoder_hidden=int(self.encoder_hidden),
-                              generator_hidden=int(self.generator_hidden)).to(device)
+                              generator_hidden=int(self.generator_hidden),
+                              critic_x_filters=int(self.critic_x_filters)).to(device)
             trainer = AdversarialTrainer(
                 nets, loss=self._loss, learning_rate=float(self.learning_rate),
                 n_critic=int(self.n_critic), gp_weight=self._gp_weight(),
@@ -162,6 +163,7 @@ _ARGS_DOC = """
         latent_size: size of the latent code z (reference: 20).
         encoder_hidden: units of the encoder's BiLSTM per direction (reference: 100).
         generator_hidden: units of the generator's two BiLSTMs per direction (reference: 64).
+        critic_x_filters: filters of each of the critic Cx's four convolutions (reference: 64).
         epochs: passes over the training windows (reference: 35 for NAB, 70 for NASA and Yahoo;
             ``bench run --profile paper`` uses those).
         batch_size: windows per critic and encoder/generator step (reference: 64).
@@ -209,6 +211,7 @@ class TadGAN(_AdversarialDetector):
         latent_size: int = 20,
         encoder_hidden: int = 100,
         generator_hidden: int = 64,
+        critic_x_filters: int = 64,
         epochs: int = 10,
         batch_size: int = 64,
         n_critic: int = 5,
@@ -253,6 +256,7 @@ class GAN(_AdversarialDetector):
         latent_size: int = 20,
         encoder_hidden: int = 100,
         generator_hidden: int = 64,
+        critic_x_filters: int = 64,
         epochs: int = 10,
         batch_size: int = 64,
         n_critic: int = 5,

@@ -7,9 +7,9 @@ consecutive batches of ``batch_size``, then one encoder/generator step uses the 
 Engineering of the step (same mathematics as the reference, fewer and larger kernels):
 
 * E(x) and G(z) for the critics' fake samples of all ``n_critic`` iterations are computed in one
-  batched forward pass per minibatch, without autograd (E and G do not change during the critic
-  iterations, so this equals computing them per iteration; dropout stays in training mode, as in
-  Keras' ``train_on_batch``).
+  batched forward pass per minibatch, without autograd and with the LSTMs' inference kernels (E and
+  G do not change during the critic iterations, so this equals computing them per iteration;
+  dropout stays in training mode, as in Keras' ``train_on_batch``).
 * The critic's real and fake samples go through it as one concatenated batch.
 * In the encoder/generator step, G(z) and G(E(x)) are one batched generator pass, and the critics'
   parameters are frozen (no weight gradients computed for them).
@@ -36,6 +36,21 @@ from .network import (
 )
 
 LOSSES = ("wasserstein", "bce")
+
+
+@contextlib.contextmanager
+def _lstms_in_inference_mode(nets: torch.nn.Module):
+    """Run the LSTMs with their inference kernels (no training workspace; about 10-20 % faster on
+    the CPU) while dropout layers stay in training mode. Only for forward passes without autograd:
+    the LSTMs here are single-layer, so their mode changes nothing else."""
+    lstms = [m for m in nets.modules() if isinstance(m, torch.nn.LSTM) and m.training]
+    for m in lstms:
+        m.training = False
+    try:
+        yield
+    finally:
+        for m in lstms:
+            m.training = True
 
 
 def _adversarial_generator_loss(loss: str, score: torch.Tensor) -> torch.Tensor:
@@ -109,7 +124,7 @@ class AdversarialTrainer:
         batches = x_all.chunk(self.n_critic)
         latent = nets.critic_z.net[0].in_features
         z_all = torch.randn(x_all.shape[0], latent, device=x_all.device)
-        with torch.no_grad(), self.autocast():
+        with torch.no_grad(), self.autocast(), _lstms_in_inference_mode(nets):
             ex_all = nets.encoder(x_all).float()
             gz_all = nets.generator(z_all).float()
         sums: dict[str, torch.Tensor] = {}
