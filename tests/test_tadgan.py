@@ -110,6 +110,18 @@ def test_one_training_step_changes_all_four_networks(loss):
     assert all(torch.isfinite(v) for v in losses.values())
 
 
+def test_small_minibatch_still_runs_every_critic_iteration():
+    torch.manual_seed(0)
+    nets = network.TadGANNets(24, 1, latent=4, encoder_hidden=8, generator_hidden=8)
+    trainer = training.AdversarialTrainer(nets, loss="wasserstein", learning_rate=1e-3, n_critic=5,
+                                          gp_weight=10.0, rec_weight=10.0)
+    steps = []
+    original = trainer._critic_step
+    trainer._critic_step = lambda *a: steps.append(1) or original(*a)
+    trainer.minibatch(torch.rand(7, 24, 1))  # 7 windows, 5 critic iterations: parts of 2 or 1
+    assert len(steps) == 2 * 5  # critic x and critic z, 5 times each
+
+
 def test_minibatch_plan():
     assert training.minibatch_plan(1917, 64, 5) == (5, 320)  # the reference's 5 per epoch
     assert training.minibatch_plan(100, 64, 5) == (1, 100)  # fewer windows: one of all of them

@@ -121,7 +121,7 @@ class AdversarialTrainer:
         """Train on one minibatch of ``n_critic * batch`` windows; return the losses (detached,
         critic terms averaged over the critic iterations)."""
         nets = self.nets
-        batches = x_all.chunk(self.n_critic)
+        batches = x_all.tensor_split(self.n_critic)  # n_critic parts even when not divisible
         latent = nets.critic_z.net[0].in_features
         z_all = torch.randn(x_all.shape[0], latent, device=x_all.device)
         with torch.no_grad(), self.autocast(), _lstms_in_inference_mode(nets):
