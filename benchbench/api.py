@@ -46,6 +46,21 @@ def _check_names(config: RunConfig, registries: Registries) -> None:
         )
 
 
+def make_executor(executor, config: RunConfig, options: dict | None = None):
+    """The executor to run with: an executor object as given, or one built by name (``None``:
+    serial) with the run's device and thread count and ``options`` (workers, scheduler,
+    jobs_per_gpu). Bad options or a missing Dask are a :class:`RunError`."""
+    from benchbench.executors import ExecutorError, get_executor
+
+    if executor is not None and not isinstance(executor, str):
+        return executor
+    try:
+        return get_executor(executor or "serial", device=config.device, threads=config.threads,
+                            **(options or {}))
+    except ExecutorError as exc:
+        raise RunError(str(exc)) from exc
+
+
 def prepare_run(config: RunConfig, registries: Registries) -> tuple[Path, list[Job]]:
     """Plan the jobs, create the run folder and save its config, environment and job list."""
     from benchbench.environment import describe_environment
@@ -63,6 +78,8 @@ def prepare_run(config: RunConfig, registries: Registries) -> tuple[Path, list[J
     environment = describe_environment()
     environment["device_requested"] = config.device
     environment["seeds"] = config.seeds
+    environment["repeat"] = config.repeat
+    environment["threads_per_job"] = config.threads
     write_json(run_dir / "environment.json", environment)
     write_json(run_dir / "jobs.json", [j.to_dict() for j in jobs])
     return run_dir, jobs
@@ -80,9 +97,17 @@ def load_run(run_dir: Path) -> tuple[RunConfig, list[Job]]:
 
 def run_benchmark(config: RunConfig | None, registries: Registries | None = None,
                   resume: Path | None = None, retry_failed: bool = False, quiet: bool = False,
-                  plots: bool = True, progress=None, executor=None) -> RunOutcome:
-    """Run a benchmark described by ``config``, or finish the run folder ``resume``."""
+                  plots: bool = True, progress=None, executor=None,
+                  executor_options: dict | None = None) -> RunOutcome:
+    """Run a benchmark described by ``config``, or finish the run folder ``resume``.
+
+    ``executor`` is an executor object or a name (``serial``, ``process``, ``dask``; see
+    :mod:`benchbench.executors`) built with ``executor_options``. A resumed run may use another
+    executor than the one it started with: results do not depend on it. Resuming a finished run
+    runs nothing, starts no executor and rewrites nothing (``summary.skipped == summary.total``).
+    """
     from benchbench.progress import Progress
+    from benchbench.tables import headline_text
 
     if resume is not None:
         config, jobs = load_run(Path(resume))
@@ -96,12 +121,17 @@ def run_benchmark(config: RunConfig | None, registries: Registries | None = None
         if config is None:
             raise RunError("a config is needed unless resuming")
         registries = registries or load_registries(config.plugins_dir)
+    runner = make_executor(executor, config, executor_options)
+    if resume is None:
         run_dir, jobs = prepare_run(config, registries)
     progress = progress or Progress(quiet=quiet)
     try:
-        summary = execute(run_dir, jobs, registries, progress=progress, executor=executor,
+        summary = execute(run_dir, jobs, registries, progress=progress, executor=runner,
                           retry_failed=retry_failed)
     except KeyboardInterrupt:
         raise RunInterrupted(run_dir) from None
+    if summary.skipped == summary.total and (run_dir / "results.csv").exists():
+        records = RunStore(run_dir).load_records()  # finished before: nothing to rewrite
+        return RunOutcome(summary, Report(run_dir, len(records), headline_text(records), []))
     report = build_report(run_dir, plots=plots)
     return RunOutcome(summary, report)
