@@ -30,10 +30,10 @@ class RunOutcome:
     report: Report
 
 
-def _check_names(config: RunConfig, registries: Registries) -> None:
+def _check_names(config: RunConfig, registries: Registries, check_device: bool = True) -> None:
     from benchbench.thresholding import THRESHOLDS
 
-    if config.device != "auto":
+    if config.device != "auto" and check_device:
         from benchbench.torchkit import resolve_device
 
         try:
@@ -61,11 +61,16 @@ def make_executor(executor, config: RunConfig, options: dict | None = None):
         raise RunError(str(exc)) from exc
 
 
-def prepare_run(config: RunConfig, registries: Registries) -> tuple[Path, list[Job]]:
-    """Plan the jobs, create the run folder and save its config, environment and job list."""
+def prepare_run(config: RunConfig, registries: Registries,
+                check_device: bool = True) -> tuple[Path, list[Job]]:
+    """Plan the jobs, create the run folder and save its config, environment and job list.
+
+    ``check_device=False`` skips checking ``config.device`` on this machine (the jobs run on
+    a remote cluster's workers, which may have GPUs the driver lacks).
+    """
     from benchbench.environment import describe_environment
 
-    _check_names(config, registries)
+    _check_names(config, registries, check_device)
     try:
         jobs = plan_jobs(config, registries)
     except PlanError as exc:
@@ -106,6 +111,7 @@ def run_benchmark(config: RunConfig | None, registries: Registries | None = None
     executor than the one it started with: results do not depend on it. Resuming a finished run
     runs nothing, starts no executor and rewrites nothing (``summary.skipped == summary.total``).
     """
+    from benchbench.executors import ExecutorError
     from benchbench.progress import Progress
     from benchbench.tables import headline_text
 
@@ -123,13 +129,16 @@ def run_benchmark(config: RunConfig | None, registries: Registries | None = None
         registries = registries or load_registries(config.plugins_dir)
     runner = make_executor(executor, config, executor_options)
     if resume is None:
-        run_dir, jobs = prepare_run(config, registries)
+        run_dir, jobs = prepare_run(config, registries,
+                                    check_device=not getattr(runner, "remote", False))
     progress = progress or Progress(quiet=quiet)
     try:
         summary = execute(run_dir, jobs, registries, progress=progress, executor=runner,
                           retry_failed=retry_failed)
     except KeyboardInterrupt:
         raise RunInterrupted(run_dir) from None
+    except ExecutorError as exc:  # e.g. a cluster without the workers the jobs need
+        raise RunError(f"{exc} (the run folder {run_dir} can be resumed)") from exc
     if summary.skipped == summary.total and (run_dir / "results.csv").exists():
         records = RunStore(run_dir).load_records()  # finished before: nothing to rewrite
         return RunOutcome(summary, Report(run_dir, len(records), headline_text(records), []))

@@ -389,6 +389,7 @@ class DaskExecutor:
             raise ExecutorError(f"--jobs-per-gpu must be at least 1, got {jobs_per_gpu}")
         self.workers, self.scheduler, self.threads = workers, scheduler, threads
         self.device, self.jobs_per_gpu = device, jobs_per_gpu
+        self.remote = bool(scheduler)  # jobs run on another machine's devices
 
     def describe(self) -> dict[str, Any]:
         return {"executor": self.name, "workers": self.workers, "scheduler": self.scheduler,
@@ -442,6 +443,12 @@ class DaskExecutor:
         gpu = wants_gpu(self.device, 0 if self.scheduler else _cuda_count())
         resources = {"GPU": 1} if gpu else None
         with self._client(gpu, len(pending)) as client:
+            if self.scheduler:
+                client.wait_for_workers(1, timeout=60)
+            if gpu and not self._capacity(client, gpu):
+                raise ExecutorError(
+                    f"--device {self.device}: no worker of the Dask cluster offers the resource "
+                    'GPU; start the GPU workers with --resources "GPU=1" (see the README)')
             futures: dict[Any, Job] = {}
             running = as_completed()
 

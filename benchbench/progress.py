@@ -70,7 +70,7 @@ class Progress:
             took = (record.get("fit_seconds") or 0) + (record.get("score_seconds") or 0)
             outcome = f"ok  F1 {f1:.3f}  {took:.1f} s" if f1 is not None else "ok"
         else:
-            outcome = f"FAILED  {record.get('error', '')}"
+            outcome = f"{str(record.get('status') or 'failed').upper()}  {record.get('error', '')}"
         if self._jobs_bar is not None:
             self._jobs_bar.update(1)
             if record.get("status") != "ok":

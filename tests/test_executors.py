@@ -130,6 +130,23 @@ def test_serial_process_and_dask_give_identical_metrics(tmp_path):
     assert tables["process"].equals(tables["serial"]) and tables["dask"].equals(tables["serial"])
 
 
+@pytest.mark.slow
+@needs_dask
+def test_dask_attaches_to_an_existing_cluster(tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        cfg = _config(tmp_path)
+        out = _run(cfg, executor="dask", executor_options={"scheduler": cluster.scheduler_address})
+        records = _records(out)
+        assert len(records) == 3 and all(r["status"] == "ok" for r in records.values())
+        # jobs asking for a GPU on a cluster that offers none: a clear error, not a hang
+        with pytest.raises(RunError, match="resource GPU"):
+            _run(_config(tmp_path, device="cuda"), executor="dask",
+                 executor_options={"scheduler": cluster.scheduler_address})
+
+
 # --------------------------------------------------------------------------------------------
 # a worker killed by the OS; timeouts
 # --------------------------------------------------------------------------------------------
@@ -182,6 +199,28 @@ def test_job_stuck_in_native_code_has_its_worker_killed(tmp_path, trouble_dir):
     assert time.monotonic() - started < 40
     rec = _check_one_lost(out, "stuck", "timeout", "worker process was killed")
     assert rec["stage"] == "worker"
+
+
+def test_time_limit_stops_python_code_and_never_fires_late():
+    from benchbench.jobcontrol import JobTimeout, time_limit, torch_threads
+
+    with pytest.raises(JobTimeout) as info:
+        with time_limit(0.2):
+            while True:
+                time.sleep(0.01)
+    assert info.value.seconds == 0.2
+    for _ in range(20):  # a limit that is not reached leaves nothing pending behind it
+        with time_limit(0.01):
+            pass
+        time.sleep(0.02)
+    with time_limit(None):
+        time.sleep(0.01)
+    import torch
+
+    before = torch.get_num_threads()
+    with torch_threads(1) as n:
+        assert n == 1 and torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
 
 
 # --------------------------------------------------------------------------------------------
