@@ -354,3 +354,14 @@ def test_options_reach_the_records_and_a_finished_run_does_nothing(tmp_path):
 def test_get_executor_by_name():
     assert get_executor("serial").name == "serial"
     assert get_executor("process", workers=2).workers == 2
+
+
+def test_config_file_keys_are_checked():
+    from benchbench.config import ConfigError
+
+    cfg = RunConfig.from_dict({"repeat": 3, "threads": "2", "timeout": 90})
+    assert (cfg.repeat, cfg.threads, cfg.timeout) == (3, 2, 90.0)
+    assert RunConfig().threads == 1 and RunConfig().timeout is None
+    for bad in ({"repeat": 0}, {"threads": True}, {"timeout": "soon"}, {"timeout": 0}):
+        with pytest.raises(ConfigError):
+            RunConfig.from_dict(bad)
