@@ -455,7 +455,8 @@ class DaskExecutor:
             def submit_more() -> None:
                 # as many jobs in flight as the cluster runs at once: Dask places each one, and
                 # a worker that dies holds only the job it was running
-                while pending and running.count() < max(1, self._capacity(client, gpu)):
+                capacity = max(1, self._capacity(client, gpu))
+                while pending and running.count() < capacity:
                     job = pending.popleft()
                     future = client.submit(_dask_run_job, job, pure=False, resources=resources,
                                            key=f"benchbench-job-{os.urandom(8).hex()}")
