@@ -356,6 +356,10 @@ def dask_worker_device(device: str, worker_name: Any, n_gpus: int) -> str:
     return device
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _dask_run_job(job: Job) -> JobResult:
     """Runs on a Dask worker: place the job on the worker's GPU if it uses one, then run it."""
     from benchbench.runner import run_job
@@ -419,6 +423,10 @@ class DaskExecutor:
                                    **options)
         try:
             with Client(cluster) as client:
+                # Ctrl-C in a terminal reaches the local workers too: leave it to the driver,
+                # which closes the cluster (this runs in each worker's main thread)
+                with contextlib.suppress(Exception):
+                    client.run(_ignore_sigint)
                 yield client
         finally:
             cluster.close()
