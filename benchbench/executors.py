@@ -274,7 +274,13 @@ class ProcessExecutor:
                 for slot in slots:
                     slot.check_started()
                     if slot.ready and pending:
-                        job = slot.submit(run_one, pending.popleft())
+                        try:
+                            job = slot.submit(run_one, pending[0])
+                        except BrokenProcessPool:  # the idle worker died: replace it, retry
+                            slot.future = slot.job = None
+                            slot.restart()
+                            continue
+                        pending.popleft()
                         if on_start is not None:
                             on_start(job)
                 waiting = [s.future for s in slots if s.future is not None]

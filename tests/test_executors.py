@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -221,6 +222,18 @@ def test_time_limit_stops_python_code_and_never_fires_late():
     with torch_threads(1) as n:
         assert n == 1 and torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_an_idle_worker_that_dies_is_replaced():
+    executor = ProcessExecutor(workers=1, threads=None)
+    jobs = [Job("d", f"s{i}", "x", 0, i) for i in range(3)]
+    results = executor.run(jobs, _device_of)
+    first = next(results).record
+    os.kill(first["pid"], signal.SIGKILL)  # killed between two jobs
+    time.sleep(1.5)  # the pool notices the death before the next job is handed to it
+    rest = [r.record for r in results]
+    assert [r["job_id"] for r in rest] == [j.job_id for j in jobs[1:]]
+    assert all("status" not in r for r in rest)  # ran, not recorded as lost
 
 
 # --------------------------------------------------------------------------------------------
