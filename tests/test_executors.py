@@ -181,10 +181,12 @@ def test_killed_dask_worker_fails_its_job_only(tmp_path, trouble_dir):
     assert rec["stage"] == "worker"
 
 
-@pytest.mark.parametrize("executor", ["serial", pytest.param("process", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("executor", [
+    "serial", pytest.param("process", marks=pytest.mark.slow),
+    pytest.param("dask", marks=[pytest.mark.slow, needs_dask])])
 def test_timeout_is_recorded_and_the_run_goes_on(tmp_path, trouble_dir, executor):
     cfg = _config(tmp_path, detectors=["slow"], plugins_dir=str(trouble_dir), timeout=1.5)
-    options = {"workers": 2} if executor == "process" else {}
+    options = {"workers": 2} if executor != "serial" else {}
     started = time.monotonic()
     out = _run(cfg, executor=executor, executor_options=options)
     assert time.monotonic() - started < 40
