@@ -19,8 +19,11 @@ worker that dies loses its own job only, and that job is yielded as a failed rec
 
 GPU placement (``--device cuda``, or ``auto`` on a machine with CUDA): the process executor gives
 each visible GPU ``--jobs-per-gpu K`` worker slots and pins each slot's jobs to its device
-(``cuda:0``, ``cuda:1``, ...); the Dask executor asks for the worker resource ``GPU=1`` per job, so
-a worker started with ``--resources "GPU=K"`` runs at most K jobs at once. Each record's ``device``
+(``cuda:0``, ``cuda:1``, ...); the Dask executor asks for the worker resource ``GPU=1`` per job, and
+each GPU gets K single-threaded workers with ``--resources "GPU=1"`` (a local cluster starts them;
+on a cluster the README's ``dask worker`` command does), so at most K jobs share a GPU and every
+job has a process of its own (torch's thread count and global random state are per process, so
+two jobs never run in one). Each record's ``device``
 says where the job ran. Jobs run with the run's torch thread count (``RunConfig.threads``) under
 every executor, so CPU results are bit-identical whichever executor ran them.
 """
@@ -350,10 +353,11 @@ def dask_available() -> bool:
 def dask_worker_device(device: str, worker_name: Any, n_gpus: int) -> str:
     """The device a job runs on inside a Dask worker.
 
-    A worker normally sees one GPU (``CUDA_VISIBLE_DEVICES`` set per worker, as ``dask-cuda``
-    and the README's command do), so ``cuda`` is that GPU. A worker that sees several GPUs and
-    has an integer name (the workers of a local cluster are named 0, 1, ...) takes GPU
-    ``name % n_gpus``, so the workers of one machine spread over its GPUs.
+    A cluster's GPU worker normally sees one GPU (``CUDA_VISIBLE_DEVICES`` set per worker, as
+    ``dask-cuda`` and the README's command do), so ``cuda`` is that GPU. A worker that sees
+    several GPUs and has an integer name (the workers of a local cluster are named 0, 1, ...)
+    takes GPU ``name % n_gpus``, so a local cluster's ``n_gpus x jobs_per_gpu`` workers spread
+    evenly over the GPUs.
     """
     if not wants_gpu(device, n_gpus) or ":" in str(device) or n_gpus <= 1:
         return device
@@ -414,19 +418,20 @@ class DaskExecutor:
             with Client(self.scheduler) as client:
                 yield client
             return
-        n_gpus = _cuda_count()
+        # one job per worker process (torch's thread count and random state are per process);
+        # on GPUs, jobs_per_gpu workers per GPU, worker i on GPU i % n_gpus (_dask_run_job)
         if gpu:
-            n_workers = self.workers or max(1, n_gpus)
-            options = {"threads_per_worker": self.jobs_per_gpu,
-                       "resources": {"GPU": self.jobs_per_gpu}}
+            gpus = 1 if ":" in str(self.device) else max(1, _cuda_count())  # cuda:N: one GPU
+            n_workers = gpus * self.jobs_per_gpu
+            resources = {"resources": {"GPU": 1}}
         else:
             n_workers = self.workers or _default_workers(self.threads)
-            options = {"threads_per_worker": 1}
+            resources = {}
         # a job whose worker dies is not retried: it is recorded failed, the others go on
         with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-            cluster = LocalCluster(n_workers=min(n_workers, n_jobs), processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR,
-                                   **options)
+            cluster = LocalCluster(n_workers=min(n_workers, n_jobs), threads_per_worker=1,
+                                   processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR, **resources)
         try:
             with Client(cluster) as client:
                 # Ctrl-C in a terminal reaches the local workers too: leave it to the driver,
