@@ -272,6 +272,21 @@ def test_process_executor_pins_each_slot_to_its_gpu():
     assert all(len(devices) == 1 for devices in by_pid.values())  # a worker keeps its GPU
 
 
+@pytest.mark.slow
+@needs_dask
+def test_dask_local_gpu_cluster_runs_jobs_with_gpu_resources(tmp_path, monkeypatch):
+    import benchbench.executors as executors
+    from benchbench.executors import DaskExecutor
+    from benchbench.runner import run_job
+
+    monkeypatch.setattr(executors, "_cuda_count", lambda: 2)  # the driver "sees" two GPUs
+    jobs = plan_jobs(_config(tmp_path, device="cuda"), load_registries(load_entry_points=False))
+    results = list(DaskExecutor(device="cuda", jobs_per_gpu=1).run(jobs, run_job))
+    # zscore ignores its device, so the jobs run on these CPU-only workers all the same
+    assert sorted(r.record["job_id"] for r in results) == sorted(j.job_id for j in jobs)
+    assert all(r.record["status"] == "ok" for r in results)
+
+
 def test_dask_worker_device():
     assert dask_worker_device("cuda", 3, n_gpus=2) == "cuda:1"
     assert dask_worker_device("cuda", "tcp://gpu-node:4000", n_gpus=2) == "cuda"
