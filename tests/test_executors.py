@@ -395,3 +395,16 @@ def test_config_file_keys_are_checked():
     for bad in ({"repeat": 0}, {"threads": True}, {"timeout": "soon"}, {"timeout": 0}):
         with pytest.raises(ConfigError):
             RunConfig.from_dict(bad)
+
+
+def test_progress_names_the_repetition():
+    import io
+
+    stream = io.StringIO()
+    progress = Progress(stream=stream, interactive=False)
+    progress.start(1)
+    job = Job("d", "s", "x", 0, 1, repetition=2)
+    progress.job_started(job)
+    progress.job_finished({"detector": "x", "dataset": "d", "signal": "s", "seed": 0,
+                           "repetition": 2, "status": "timeout", "error": "timeout: ..."})
+    assert "x on d/s seed 0 rep 2: TIMEOUT" in stream.getvalue()
