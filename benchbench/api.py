@@ -30,10 +30,10 @@ class RunOutcome:
     report: Report
 
 
-def _check_names(config: RunConfig, registries: Registries) -> None:
+def _check_names(config: RunConfig, registries: Registries, check_device: bool = True) -> None:
     from benchbench.thresholding import THRESHOLDS
 
-    if config.device != "auto":
+    if config.device != "auto" and check_device:
         from benchbench.torchkit import resolve_device
 
         try:
@@ -46,11 +46,31 @@ def _check_names(config: RunConfig, registries: Registries) -> None:
         )
 
 
-def prepare_run(config: RunConfig, registries: Registries) -> tuple[Path, list[Job]]:
-    """Plan the jobs, create the run folder and save its config, environment and job list."""
+def make_executor(executor, config: RunConfig, options: dict | None = None):
+    """The executor to run with: an executor object as given, or one built by name (``None``:
+    serial) with the run's device and thread count and ``options`` (workers, scheduler,
+    jobs_per_gpu). Bad options or a missing Dask are a :class:`RunError`."""
+    from benchbench.executors import ExecutorError, get_executor
+
+    if executor is not None and not isinstance(executor, str):
+        return executor
+    try:
+        return get_executor(executor or "serial", device=config.device, threads=config.threads,
+                            **(options or {}))
+    except ExecutorError as exc:
+        raise RunError(str(exc)) from exc
+
+
+def prepare_run(config: RunConfig, registries: Registries,
+                check_device: bool = True) -> tuple[Path, list[Job]]:
+    """Plan the jobs, create the run folder and save its config, environment and job list.
+
+    ``check_device=False`` skips checking ``config.device`` on this machine (the jobs run on
+    a remote cluster's workers, which may have GPUs the driver lacks).
+    """
     from benchbench.environment import describe_environment
 
-    _check_names(config, registries)
+    _check_names(config, registries, check_device)
     try:
         jobs = plan_jobs(config, registries)
     except PlanError as exc:
@@ -63,6 +83,8 @@ def prepare_run(config: RunConfig, registries: Registries) -> tuple[Path, list[J
     environment = describe_environment()
     environment["device_requested"] = config.device
     environment["seeds"] = config.seeds
+    environment["repeat"] = config.repeat
+    environment["threads_per_job"] = config.threads
     write_json(run_dir / "environment.json", environment)
     write_json(run_dir / "jobs.json", [j.to_dict() for j in jobs])
     return run_dir, jobs
@@ -80,9 +102,18 @@ def load_run(run_dir: Path) -> tuple[RunConfig, list[Job]]:
 
 def run_benchmark(config: RunConfig | None, registries: Registries | None = None,
                   resume: Path | None = None, retry_failed: bool = False, quiet: bool = False,
-                  plots: bool = True, progress=None, executor=None) -> RunOutcome:
-    """Run a benchmark described by ``config``, or finish the run folder ``resume``."""
+                  plots: bool = True, progress=None, executor=None,
+                  executor_options: dict | None = None) -> RunOutcome:
+    """Run a benchmark described by ``config``, or finish the run folder ``resume``.
+
+    ``executor`` is an executor object or a name (``serial``, ``process``, ``dask``; see
+    :mod:`benchbench.executors`) built with ``executor_options``. A resumed run may use another
+    executor than the one it started with: results do not depend on it. Resuming a finished run
+    runs nothing, starts no executor and rewrites nothing (``summary.skipped == summary.total``).
+    """
+    from benchbench.executors import ExecutorError
     from benchbench.progress import Progress
+    from benchbench.tables import headline_text
 
     if resume is not None:
         config, jobs = load_run(Path(resume))
@@ -96,12 +127,20 @@ def run_benchmark(config: RunConfig | None, registries: Registries | None = None
         if config is None:
             raise RunError("a config is needed unless resuming")
         registries = registries or load_registries(config.plugins_dir)
-        run_dir, jobs = prepare_run(config, registries)
+    runner = make_executor(executor, config, executor_options)
+    if resume is None:
+        run_dir, jobs = prepare_run(config, registries,
+                                    check_device=not getattr(runner, "remote", False))
     progress = progress or Progress(quiet=quiet)
     try:
-        summary = execute(run_dir, jobs, registries, progress=progress, executor=executor,
+        summary = execute(run_dir, jobs, registries, progress=progress, executor=runner,
                           retry_failed=retry_failed)
     except KeyboardInterrupt:
         raise RunInterrupted(run_dir) from None
+    except ExecutorError as exc:  # e.g. a cluster without the workers the jobs need
+        raise RunError(f"{exc} (the run folder {run_dir} can be resumed)") from exc
+    if summary.skipped == summary.total and (run_dir / "results.csv").exists():
+        records = RunStore(run_dir).load_records()  # finished before: nothing to rewrite
+        return RunOutcome(summary, Report(run_dir, len(records), headline_text(records), []))
     report = build_report(run_dir, plots=plots)
     return RunOutcome(summary, report)

@@ -81,18 +81,36 @@ def _explicit(ctx: click.Context, name: str) -> bool:
                    "(the reference's per-dataset settings, e.g. TadGAN's epochs and scoring).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots (tables are still written).")
+@click.option("--repeat", default="1", show_default=True, metavar="N",
+              help="Repetitions of each seed; each gets its own derived random_state.")
+@click.option("--threads", default="1", show_default=True, metavar="N",
+              help="Torch threads per job (recorded; results depend on it).")
+@click.option("--timeout", default=None, metavar="SECONDS",
+              help="Per-job time limit; a job past it is recorded as a timeout.")
+@click.option("--executor", default="serial", show_default=True,
+              help="serial, process (local worker processes) or dask (Dask distributed).")
+@click.option("--workers", type=int, default=None,
+              help="process / local dask: worker processes (default: CPU cores / threads).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="dask: attach to this scheduler (tcp://host:8786) instead of a local cluster.")
+@click.option("--jobs-per-gpu", type=int, default=1, show_default=True,
+              help="With --device cuda: concurrent jobs on each GPU.")
 @click.pass_context
 def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: str, output: Path,
         data_dir: Path | None, resume: Path | None, retry_failed: bool,
         assignments: tuple[str, ...], config_file: Path | None, threshold: str, quick: bool,
-        profile: str, quiet: bool, no_plots: bool) -> None:
+        profile: str, quiet: bool, no_plots: bool, repeat: str, threads: str,
+        timeout: str | None, executor: str, workers: int | None, scheduler: str | None,
+        jobs_per_gpu: int) -> None:
     """Train and score detectors on benchmark signals; write records, tables and plots."""
     from benchbench.api import RunError, RunInterrupted, run_benchmark
+    from benchbench.config import positive_int, positive_seconds
 
     # a resumed run loads the plugins it was started with, unless --plugins-dir is given again
     registries = _registries(ctx) if resume is None or ctx.obj.get("plugins_dir") else None
     run_options = ("detectors", "datasets", "seeds", "device", "output", "data_dir",
-                   "assignments", "config_file", "threshold", "quick", "profile")
+                   "assignments", "config_file", "threshold", "quick", "profile", "repeat",
+                   "threads", "timeout")
     try:
         if resume is not None:
             given = [n for n in run_options if _explicit(ctx, n)]
@@ -107,7 +125,10 @@ def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: s
                                 ("datasets", split_list(datasets)),
                                 ("seeds", parse_seeds(seeds)), ("device", device),
                                 ("output", str(output)), ("threshold", threshold),
-                                ("profile", profile)):
+                                ("profile", profile),
+                                ("repeat", positive_int(repeat, "--repeat")),
+                                ("threads", positive_int(threads, "--threads")),
+                                ("timeout", timeout and positive_seconds(timeout, "--timeout"))):
                 if _explicit(ctx, name) or not config_file:
                     setattr(config, name, value)
             if data_dir is not None:
@@ -117,14 +138,21 @@ def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: s
             config.plugins_dir = ctx.obj.get("plugins_dir") or config.plugins_dir
             apply_set(config, list(assignments))
         outcome = run_benchmark(config, registries=registries, resume=resume,
-                                retry_failed=retry_failed, quiet=quiet, plots=not no_plots)
+                                retry_failed=retry_failed, quiet=quiet, plots=not no_plots,
+                                executor=executor,
+                                executor_options={"workers": workers, "scheduler": scheduler,
+                                                  "jobs_per_gpu": jobs_per_gpu})
     except (ConfigError, RunError) as exc:
         raise click.UsageError(str(exc)) from exc
     except RunInterrupted as exc:
         click.echo(f"\ninterrupted; finished jobs are kept. Resume with: "
                    f"bench run --resume {exc.run_dir}", err=True)
         ctx.exit(130)
-    if not quiet:
+    summary = outcome.summary
+    if summary.skipped == summary.total:
+        click.echo(f"nothing to run: all {summary.total} job(s) of {summary.run_dir} are "
+                   "already recorded")
+    elif not quiet:
         click.echo(outcome.report.headline)
     click.echo(f"run folder: {outcome.summary.run_dir}")
     if outcome.summary.failed:

@@ -5,7 +5,10 @@ A TOML config file holds any of::
     detectors = ["autoencoder", "zscore"]     # or "all"
     datasets = ["synthetic"]
     seeds = [0, 1, 2]
+    repeat = 1                               # repetitions of each seed (--repeat)
     device = "auto"                          # auto | cpu | cuda | cuda:N
+    threads = 1                              # torch threads per job (recorded; see below)
+    timeout = 600.0                          # seconds per job; omit for no limit
     quick = false
     profile = "default"                      # default | paper (per-dataset reference settings)
     output = "results"
@@ -17,6 +20,10 @@ A TOML config file holds any of::
 
     [params.autoencoder]                     # detector hyperparameters
     epochs = 20
+
+``threads`` is the torch thread count every job runs with, whichever executor runs it (float
+results depend on it, so it is part of the run's definition and recorded in each job record); 1
+gives the same numbers on any machine and lets N workers share N cores without oversubscription.
 
 Command-line options override the file; ``--set autoencoder.epochs=5`` overrides one detector
 hyperparameter (``--set threshold.k=3`` one threshold parameter). Values are parsed as TOML literals
@@ -51,7 +58,10 @@ class RunConfig:
     detectors: list[str] = field(default_factory=lambda: ["all"])
     datasets: list[str] = field(default_factory=lambda: ["synthetic"])
     seeds: list[int] = field(default_factory=lambda: [0])
+    repeat: int = 1
     device: str = "auto"
+    threads: int = 1
+    timeout: float | None = None
     quick: bool = False
     profile: str = "default"
     output: str = "results"
@@ -78,6 +88,11 @@ class RunConfig:
                 data[key] = split_list(data[key])
         if "seeds" in data:
             data["seeds"] = parse_seeds(data["seeds"], source)
+        for key in ("repeat", "threads"):
+            if key in data:
+                data[key] = positive_int(data[key], f"{source}: {key}")
+        if data.get("timeout") is not None:
+            data["timeout"] = positive_seconds(data["timeout"], f"{source}: timeout")
         if "params" in data and not all(isinstance(v, dict) for v in data["params"].values()):
             raise ConfigError(f"{source}: [params.<detector>] tables must hold key = value pairs")
         return cls(**data)
@@ -111,6 +126,28 @@ def parse_seeds(value: Any, source: str = "--seeds") -> list[int]:
     if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
         raise ConfigError(f"{source}: need distinct non-negative integer seeds, got {value!r}")
     return seeds
+
+
+def positive_int(value: Any, source: str) -> int:
+    """``value`` as an integer >= 1 (``"3"`` and ``3`` alike)."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{source}: need a positive integer, got {value!r}") from None
+    if number < 1 or isinstance(value, bool):
+        raise ConfigError(f"{source}: need a positive integer, got {value!r}")
+    return number
+
+
+def positive_seconds(value: Any, source: str) -> float:
+    """``value`` as a number of seconds > 0."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: need a number of seconds, got {value!r}") from None
+    if not seconds > 0 or seconds == float("inf") or isinstance(value, bool):
+        raise ConfigError(f"{source}: need a positive number of seconds, got {value!r}")
+    return seconds
 
 
 def parse_value(text: str) -> Any:

@@ -1,4 +1,4 @@
-"""Figures of a run: one per signal, an F1 heatmap and the training loss curves.
+"""Figures of a run: one per signal, an F1 heatmap, the per-seed spread and the loss curves.
 
 Everything is drawn from the job records and the score artifacts they point to (``npz`` files
 relative to the run folder, holding ``index (n,)``, ``values (n, c)`` and ``scores (n,)``), in a
@@ -23,13 +23,14 @@ from typing import Any
 import numpy as np
 
 from benchbench.metrics import HEADLINE
-from benchbench.tables import dataset_table, job_metric, sort_records
+from benchbench.tables import dataset_table, job_metric, seed_table, sort_records
 
 __all__ = [
     "safe_name",
     "plot_signal",
     "plot_f1_heatmap",
     "plot_loss_curves",
+    "plot_seed_spread",
     "write_plots",
 ]
 
@@ -359,6 +360,15 @@ def _history_series(rec: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
+def _finish_grid(fig: Any, axes: Any, used: int, title: str, path: Path) -> None:
+    """Hide a subplot grid's unused panels, add the title, lay it out and save it."""
+    for ax in list(np.ravel(axes))[used:]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    _save(fig, Path(path))
+
+
 def plot_loss_curves(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
     """Draw per-epoch training losses to ``path``: one subplot per detector with any history.
 
@@ -408,11 +418,54 @@ def plot_loss_curves(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
             ax.grid(True, alpha=0.3)
             handles = [Line2D([], [], color=color[n], lw=1.5, label=n) for n in names]
             ax.legend(handles=handles, fontsize=8, loc="upper right", framealpha=0.8)
-        for k in range(len(detectors), nrows * ncols):
-            axes[k // ncols][k % ncols].set_visible(False)
-        fig.suptitle("training losses per epoch (one line per job)", fontsize=12)
-        fig.tight_layout()
-        _save(fig, Path(path))
+        _finish_grid(fig, axes, len(detectors), "training losses per epoch (one line per job)",
+                     path)
+    finally:
+        plt.close(fig)
+    return True
+
+
+def plot_seed_spread(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
+    """Draw the per-seed overlap F1 (micro over signals) of every detector, one panel per dataset.
+
+    Each replicate (seed, or seed x repetition with ``--repeat``) is one dot, jittered sideways by
+    a fixed amount so nothing depends on randomness; a black bar marks the mean and a line the
+    mean ± std, the figures the tables report. Written only when some (dataset, detector) has
+    more than one replicate; returns whether it was written.
+    """
+    df = seed_table(records)
+    column = f"{HEADLINE}_f1_micro"
+    if df.empty or df.groupby(["dataset", "detector"]).size().max() < 2:
+        return False
+    datasets = sorted(df["dataset"].unique())
+    detectors = sorted(df["detector"].unique())
+    plt = _pyplot()
+    ncols = min(3, len(datasets))
+    nrows = math.ceil(len(datasets) / ncols)
+    width = max(4.5, 1.0 + 0.9 * len(detectors))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, 3.8 * nrows + 0.5),
+                             squeeze=False)
+    try:
+        for k, dataset in enumerate(datasets):
+            ax = axes[k // ncols][k % ncols]
+            part = df[df["dataset"] == dataset]
+            for i, det in enumerate(detectors):
+                values = part.loc[part["detector"] == det, column].to_numpy(dtype=float)
+                values = values[np.isfinite(values)]
+                if not values.size:
+                    continue
+                offsets = np.linspace(-0.18, 0.18, len(values)) if len(values) > 1 else [0.0]
+                ax.scatter(i + np.asarray(offsets), values, s=22, alpha=0.75, zorder=3)
+                mean, std = float(values.mean()), float(values.std(ddof=0))
+                ax.hlines(mean, i - 0.3, i + 0.3, color="black", lw=2, zorder=4)
+                ax.vlines(i, mean - std, mean + std, color="black", lw=1, zorder=4)
+            ax.set_xticks(range(len(detectors)), labels=detectors, rotation=30, ha="right")
+            ax.set_ylim(-0.05, 1.05)
+            ax.set_ylabel(f"{HEADLINE} F1 (micro)")
+            ax.set_title(dataset, fontsize=10)
+            ax.grid(True, axis="y", alpha=0.3)
+        _finish_grid(fig, axes, len(datasets), "F1 per seed (dots), mean (bar) ± std (line)",
+                     path)
     finally:
         plt.close(fig)
     return True
@@ -423,7 +476,8 @@ def write_plots(
 ) -> list[Path]:
     """Write a run's figures and return their paths (in a fixed order).
 
-    Into ``out_dir`` (default ``run_dir / "plots"``): ``f1_heatmap.png``, ``loss_curves.png``
+    Into ``out_dir`` (default ``run_dir / "plots"``): ``f1_heatmap.png``, ``seed_spread.png``
+    (only when some dataset and detector have several seeds), ``loss_curves.png``
     (only when some job has a loss history) and ``signals/<dataset>__<signal>.png`` for every
     signal, file names made safe with :func:`safe_name`.
     """
@@ -436,6 +490,9 @@ def write_plots(
     heatmap = out / "f1_heatmap.png"
     if plot_f1_heatmap(recs, heatmap):
         written.append(heatmap)
+    spread = out / "seed_spread.png"
+    if plot_seed_spread(recs, spread):
+        written.append(spread)
     losses = out / "loss_curves.png"
     if plot_loss_curves(recs, losses):
         written.append(losses)

@@ -41,7 +41,7 @@ class Progress:
             self._line(f"{total} job(s) to run")
 
     def job_started(self, job: Any) -> None:
-        self._job_label = f"{job.detector} on {job.dataset}/{job.signal} seed {job.seed}"
+        self._job_label = self._describe(vars(job))
         if self._jobs_bar is not None:
             self._jobs_bar.set_postfix_str(self._job_label, refresh=True)
 
@@ -70,7 +70,7 @@ class Progress:
             took = (record.get("fit_seconds") or 0) + (record.get("score_seconds") or 0)
             outcome = f"ok  F1 {f1:.3f}  {took:.1f} s" if f1 is not None else "ok"
         else:
-            outcome = f"FAILED  {record.get('error', '')}"
+            outcome = f"{str(record.get('status') or 'failed').upper()}  {record.get('error', '')}"
         if self._jobs_bar is not None:
             self._jobs_bar.update(1)
             if record.get("status") != "ok":
@@ -83,8 +83,9 @@ class Progress:
 
     @staticmethod
     def _describe(record: dict[str, Any]) -> str:
+        rep = record.get("repetition") or 0
         return (f"{record['detector']} on {record['dataset']}/{record['signal']} "
-                f"seed {record['seed']}")
+                f"seed {record['seed']}" + (f" rep {rep}" if rep else ""))
 
     def close(self) -> None:
         for bar in (self._epoch_bar, self._jobs_bar):

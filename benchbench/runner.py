@@ -1,14 +1,17 @@
-"""Plan jobs (detector x signal x seed), run each through the pipeline, and record the results.
+"""Plan jobs (detector x signal x seed x repetition), run each through the pipeline, record them.
 
 Per job: load the signal -> preprocess (aggregate, impute, scale to [-1, 1]) -> fit on the train
 part -> score the test part -> threshold the scores into intervals -> every registered metric
 against the labelled intervals -> one record, written atomically by the driver. A job that fails at
 any stage becomes a record with ``status = "failed"``, the stage, a message naming detector and
-signal, and the traceback; the run goes on.
+signal, and the traceback; the run goes on. A job that runs past the run's ``timeout`` is recorded
+with ``status = "timeout"``; one whose worker process dies is recorded failed at stage ``worker``
+(by the executor, see :mod:`benchbench.executors`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import re
@@ -34,7 +37,7 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class Job:
-    """One unit of work: one detector on one signal with one seed."""
+    """One unit of work: one detector on one signal with one seed (and repetition of it)."""
 
     dataset: str
     signal: str
@@ -47,18 +50,24 @@ class Job:
     threshold_params: dict[str, Any] = field(default_factory=dict)
     data_dir: str = "datasets"
     plugins_dir: str | None = None
+    repetition: int = 0
+    threads: int | None = None
+    timeout: float | None = None
 
     @property
     def job_id(self) -> str:
-        return job_id(self.dataset, self.signal, self.detector, self.seed)
+        return job_id(self.dataset, self.signal, self.detector, self.seed, self.repetition)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def job_id(dataset: str, signal: str, detector: str, seed: int) -> str:
-    """A file-safe, unique id; names needing sanitising get a short hash to stay unique."""
-    raw = f"{dataset}__{signal}__{detector}__s{seed}"
+def job_id(dataset: str, signal: str, detector: str, seed: int, repetition: int = 0) -> str:
+    """A file-safe, unique id; names needing sanitising get a short hash to stay unique.
+
+    Repetition 0 adds nothing, so the ids of runs without ``--repeat`` stay as they were.
+    """
+    raw = f"{dataset}__{signal}__{detector}__s{seed}" + (f"__r{repetition}" if repetition else "")
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", raw)
     if safe != raw or len(safe) > 150:
         digest = hashlib.sha256(raw.encode()).hexdigest()[:8]
@@ -66,9 +75,15 @@ def job_id(dataset: str, signal: str, detector: str, seed: int) -> str:
     return safe
 
 
-def derive_random_state(seed: int, dataset: str, signal: str, detector: str) -> int:
-    """The job's random_state: a hash of the run seed, dataset, signal and detector (32 bits)."""
-    text = f"{seed}|{dataset}|{signal}|{detector}".encode()
+def derive_random_state(seed: int, dataset: str, signal: str, detector: str,
+                        repetition: int = 0) -> int:
+    """The job's random_state: a hash of the run seed, dataset, signal, detector and repetition.
+
+    32 bits of SHA-256, so it is the same on every machine and Python. Repetition 0 hashes as
+    before repetitions existed, so earlier runs keep their random states.
+    """
+    text = f"{seed}|{dataset}|{signal}|{detector}" + (f"|r{repetition}" if repetition else "")
+    text = text.encode()
     return int.from_bytes(hashlib.sha256(text).digest()[:4], "big")
 
 
@@ -130,7 +145,7 @@ def detector_params(name: str, config: RunConfig, registries: Registries) -> dic
 
 
 def plan_jobs(config: RunConfig, registries: Registries) -> list[Job]:
-    """Every (dataset, signal, detector, seed) job of a run, in a fixed order."""
+    """Every (dataset, signal, detector, seed, repetition) job of a run, in a fixed order."""
     detectors = resolve_detectors(config, registries)
     if config.profile not in known_profiles(registries):
         raise PlanError(f"unknown profile {config.profile!r}; available: "
@@ -159,21 +174,25 @@ def plan_jobs(config: RunConfig, registries: Registries) -> list[Job]:
         for signal in signals:
             for detector in detectors:
                 for seed in config.seeds:
-                    jobs.append(Job(
-                        dataset=spec,
-                        signal=signal,
-                        detector=detector,
-                        seed=seed,
-                        random_state=derive_random_state(seed, spec, signal, detector),
-                        # profile first: --quick and the user's settings override it
-                        params={**profile_params(detector, config, registries, spec, signal),
-                                **params[detector]},
-                        device=config.device,
-                        threshold=config.threshold,
-                        threshold_params=dict(config.threshold_params),
-                        data_dir=str(data_dir),
-                        plugins_dir=config.plugins_dir,
-                    ))
+                    for rep in range(config.repeat):
+                        jobs.append(Job(
+                            dataset=spec,
+                            signal=signal,
+                            detector=detector,
+                            seed=seed,
+                            random_state=derive_random_state(seed, spec, signal, detector, rep),
+                            # profile first: --quick and the user's settings override it
+                            params={**profile_params(detector, config, registries, spec, signal),
+                                    **params[detector]},
+                            device=config.device,
+                            threshold=config.threshold,
+                            threshold_params=dict(config.threshold_params),
+                            data_dir=str(data_dir),
+                            plugins_dir=config.plugins_dir,
+                            repetition=rep,
+                            threads=config.threads,
+                            timeout=config.timeout,
+                        ))
     return jobs
 
 
@@ -209,52 +228,97 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def run_job(job: Job, registries: Registries | None = None,
-            on_epoch: EpochCallback | None = None) -> JobResult:
-    """Run one job through the whole pipeline; a failing job returns a failed record."""
-    from benchbench.preprocessing import preprocess
-    from benchbench.thresholding import apply_threshold
+def job_where(job: Job) -> str:
+    """How messages name a job: ``detector 'x' on signal dataset/signal``."""
+    return f"detector {job.detector!r} on signal {job.dataset}/{job.signal}"
 
-    registries = registries or _registries_for(job)
-    record: dict[str, Any] = {
+
+def base_record(job: Job) -> dict[str, Any]:
+    """The record of a job before it ran: identity, seeds, settings; status ``failed``."""
+    return {
         "job_id": job.job_id, "dataset": job.dataset, "signal": job.signal,
-        "detector": job.detector, "seed": job.seed, "random_state": job.random_state,
+        "detector": job.detector, "seed": job.seed, "repetition": job.repetition,
+        "random_state": job.random_state, "threads": job.threads, "timeout": job.timeout,
         "status": "failed", "stage": None, "error": None, "traceback": None,
         "kind": "", "metrics": {}, "expected": [], "detected": [],
         "fit_seconds": None, "score_seconds": None, "device": None,
         "params": dict(job.params), "history": {}, "n_train": None, "n_test": None,
         "threshold": job.threshold, "started_at": _now(),
     }
-    where = f"detector {job.detector!r} on signal {job.dataset}/{job.signal}"
-    stage = "load"
+
+
+def lost_job_record(job: Job, error: str, status: str = "failed") -> dict[str, Any]:
+    """The record of a job whose worker died or was killed (written by the driver)."""
+    record = base_record(job)
+    record.update(status=status, stage="worker", error=f"{error} ({job_where(job)})",
+                  finished_at=_now())
+    return record
+
+
+def run_job(job: Job, registries: Registries | None = None,
+            on_epoch: EpochCallback | None = None) -> JobResult:
+    """Run one job through the whole pipeline; a failing job returns a failed record.
+
+    The job runs with ``job.threads`` torch threads and under ``job.timeout`` seconds (see
+    :mod:`benchbench.jobcontrol`); past it the record says ``status = "timeout"``.
+    """
+    from benchbench.jobcontrol import JobTimeout, time_limit, torch_threads
+
+    record = base_record(job)
+    # one-time costs of a fresh worker (plugins, torch and pipeline imports) stay outside the
+    # limit, which measures the job's own work
+    registries = registries or _registries_for(job)
+    import benchbench.preprocessing  # noqa: F401
+    import benchbench.thresholding  # noqa: F401
+
+    try:
+        with torch_threads(job.threads) as threads, time_limit(job.timeout):
+            record["threads"] = threads
+            return _pipeline(job, record, registries, on_epoch)
+    except JobTimeout:
+        record["status"] = "timeout"
+        record["error"] = (f"timeout: {job_where(job)} ran past {job.timeout:g} s "
+                           f"(stopped in stage {record['stage']})")
+        record["traceback"] = traceback.format_exc()
+        record["finished_at"] = _now()
+        return JobResult(record, None)
+
+
+def _pipeline(job: Job, record: dict[str, Any], registries: Registries,
+              on_epoch: EpochCallback | None) -> JobResult:
+    from benchbench.preprocessing import preprocess
+    from benchbench.thresholding import apply_threshold
+
+    where = job_where(job)
+    stage = record["stage"] = "load"
     arrays = None
     try:
         dataset = open_dataset(job.dataset, Path(job.data_dir), registries)
         signal = dataset.load_signal(job.signal)
         record["kind"] = signal.kind
         record["expected"] = [list(iv) for iv in signal.anomalies]
-        stage = "preprocess"
+        stage = record["stage"] = "preprocess"
         prepared = preprocess(signal)
         record["n_train"], record["n_test"] = len(prepared.train), len(prepared.test)
-        stage = "init"
+        stage = record["stage"] = "init"
         detector = build_detector(job, registries)
         record["params"] = detector.get_params() if hasattr(detector, "get_params") else {}
-        stage = "fit"
+        stage = record["stage"] = "fit"
         started = time.perf_counter()
         with epoch_progress(on_epoch or (lambda *a: None)):
             detector.fit(prepared.train)
         record["fit_seconds"] = time.perf_counter() - started
         record["history"] = getattr(detector, "history_", {}) or {}
         record["device"] = str(getattr(detector, "device_", "cpu"))
-        stage = "score"
+        stage = record["stage"] = "score"
         started = time.perf_counter()
         scores = check_scores(detector.score(prepared.test), len(prepared.test), where)
         record["score_seconds"] = time.perf_counter() - started
-        stage = "threshold"
+        stage = record["stage"] = "threshold"
         detected = apply_threshold(job.threshold, scores, prepared.test_index,
                                    **job.threshold_params)
         record["detected"] = [[float(s), float(e), float(v)] for s, e, v in detected]
-        stage = "metrics"
+        stage = record["stage"] = "metrics"
         metrics = {}
         for entry in registries.metrics.entries():
             result = entry.obj(signal.anomalies, detected, prepared.test_index)
@@ -301,7 +365,8 @@ def execute(run_dir: Path, jobs: list[Job], registries: Registries, progress=Non
     """Run the jobs that have no record yet in ``run_dir`` and write each record as it finishes.
 
     Jobs already recorded are skipped (failed ones too, unless ``retry_failed``), which is what
-    makes ``--resume`` finish an interrupted run and makes rerunning a finished run a no-op.
+    makes ``--resume`` finish an interrupted run and makes rerunning a finished run a no-op (the
+    executor is not even started then). Only this function, in the driver, writes records.
     """
     from benchbench.executors import SerialExecutor
     from benchbench.records import RunStore
@@ -312,18 +377,23 @@ def execute(run_dir: Path, jobs: list[Job], registries: Registries, progress=Non
             if j.job_id not in done or (retry_failed and done[j.job_id] != "ok")]
     executor = executor or SerialExecutor()
 
-    def run_one(job: Job) -> JobResult:
-        if progress is not None:
-            progress.job_started(job)
+    def run_here(job: Job) -> JobResult:
         return run_job(job, registries, on_epoch=progress.epoch if progress else None)
 
+    # an executor that runs jobs in other processes gets the module-level, picklable run_job,
+    # which loads the plugins there from job.plugins_dir
+    run_one = run_here if getattr(executor, "in_process", False) else run_job
+    on_start = progress.job_started if progress is not None else None
     if progress is not None:
         progress.start(len(todo), skipped=len(jobs) - len(todo))
     try:
-        for result in executor.run(todo, run_one):
-            store.write_record(result.record, result.arrays)
-            if progress is not None:
-                progress.job_finished(result.record)
+        if todo:
+            with contextlib.closing(executor.run(todo, run_one, on_start=on_start)) as results:
+                for result in results:
+                    result.record.setdefault("executor", executor.name)
+                    store.write_record(result.record, result.arrays)
+                    if progress is not None:
+                        progress.job_finished(result.record)
     finally:
         if progress is not None:
             progress.close()

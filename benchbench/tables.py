@@ -13,7 +13,8 @@ Conventions used throughout:
   ``recall_num``, ``recall_den``) of a set of jobs with :func:`benchbench.metrics.combine` and
   computes F1 from the sums; **macro** averages the per-signal F1 values.
 * Seeds are aggregated last: a statistic is computed per seed, then the mean (and the population
-  standard deviation, ``ddof=0``) over the seeds is reported.
+  standard deviation, ``ddof=0``) over the seeds is reported. With ``--repeat`` a "seed" is one
+  replicate, a (seed, repetition) pair (:func:`replicate_key`).
 * The point-adjusted metric credits a whole labelled interval as soon as one point of it is
   detected, which inflates its scores; its column header says ``(inflated)``.
 """
@@ -44,6 +45,8 @@ __all__ = [
     "results_frame",
     "dataset_table",
     "dataset_display_table",
+    "replicate_key",
+    "seed_table",
     "signal_table",
     "signal_display_table",
     "format_mean_std",
@@ -68,7 +71,7 @@ INFLATED_METRICS: frozenset[str] = frozenset({"point_adjusted"})
 
 _COMPONENTS = ("precision_num", "precision_den", "recall_num", "recall_den")
 
-_RESULT_BASE_COLUMNS = ["dataset", "signal", "kind", "detector", "seed", "status"]
+_RESULT_BASE_COLUMNS = ["dataset", "signal", "kind", "detector", "seed", "repetition", "status"]
 _RESULT_TAIL_COLUMNS = [
     f"{HEADLINE}_tp",
     f"{HEADLINE}_fp",
@@ -92,13 +95,22 @@ def _seed_key(seed: Any) -> tuple[int, Any]:
     return (1, 0) if seed is None else (0, seed)
 
 
+def replicate_key(rec: Mapping[str, Any]) -> tuple:
+    """The replicate a record belongs to: its seed and repetition (``--repeat``), sortable.
+
+    Statistics "over seeds" are over these replicates: with ``--seeds 0,1 --repeat 2`` there are
+    four. A record without a repetition (older runs) is repetition 0.
+    """
+    return (*_seed_key(rec.get("seed")), int(rec.get("repetition") or 0))
+
+
 def _record_key(rec: Mapping[str, Any]) -> tuple:
     """Total order on records: the job's identity, then its full content as a tie-breaker."""
     return (
         str(rec.get("dataset", "")),
         str(rec.get("signal", "")),
         str(rec.get("detector", "")),
-        _seed_key(rec.get("seed")),
+        replicate_key(rec),
         str(rec.get("job_id", "")),
         json.dumps(rec, sort_keys=True, default=str),
     )
@@ -185,7 +197,7 @@ def _as_float(value: Any) -> float:
 def results_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per job (the contents of ``results.csv``), sorted by dataset, signal, detector, seed.
 
-    Columns: ``dataset, signal, kind, detector, seed, status``; for each metric (see
+    Columns: ``dataset, signal, kind, detector, seed, repetition, status``; for each metric (see
     :func:`metric_names`) ``<metric>_f1, <metric>_precision, <metric>_recall`` as recorded by the
     job (NaN for failed jobs); ``overlap_tp, overlap_fp, overlap_fn`` as nullable integers
     (tp = recall_num, fn = recall_den - recall_num, fp = precision_den - precision_num); then
@@ -204,6 +216,7 @@ def results_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
             "kind": rec.get("kind") or "",
             "detector": rec.get("detector"),
             "seed": rec.get("seed"),
+            "repetition": int(rec.get("repetition") or 0),
             "status": rec.get("status"),
         }
         recorded = rec.get("metrics") or {}
@@ -231,6 +244,7 @@ def results_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         df[col] = pd.array(list(df[col]), dtype="Int64")
     if rows:
         df["seed"] = pd.array(list(df["seed"]), dtype="Int64")
+        df["repetition"] = df["repetition"].astype("int64")
         df["n_detected"] = df["n_detected"].astype("int64")
         df["n_expected"] = df["n_expected"].astype("int64")
     return df.reset_index(drop=True)
@@ -319,8 +333,8 @@ def dataset_table(
         ok = [r for r in group if _is_ok(r)]
         by_seed: dict[Any, list[Mapping[str, Any]]] = defaultdict(list)
         for rec in ok:
-            by_seed[rec.get("seed")].append(rec)
-        seeds = sorted(by_seed, key=_seed_key)
+            by_seed[replicate_key(rec)].append(rec)
+        seeds = sorted(by_seed)
 
         micro_f1, macro, prec, rec_ = [], [], [], []
         other: dict[str, list[float]] = {m: [] for m in all_metrics if m != HEADLINE}
@@ -354,7 +368,7 @@ def dataset_table(
         for m, values in other.items():
             row[metric_column(m)] = _mean(values)
         row["signals"] = len({str(r.get("signal")) for r in group})
-        row["seeds"] = len({r.get("seed") for r in group})
+        row["seeds"] = len({replicate_key(r) for r in group})
         row["ok_seeds"] = len(seeds)
         row["failed"] = sum(1 for r in group if not _is_ok(r))
         row["fit_s_mean"] = _mean([_as_float(r.get("fit_seconds")) for r in ok])
@@ -364,6 +378,29 @@ def dataset_table(
     for col in ("signals", "seeds", "ok_seeds", "failed"):
         df[col] = df[col].astype("int64")
     return df
+
+
+def seed_table(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """The per-seed figures behind the mean ± std: one row per (dataset, detector, replicate).
+
+    Columns ``dataset, detector, seed, repetition``, ``overlap_f1_micro`` (F1 of the overlap
+    components summed over that replicate's ok jobs of the dataset; NaN when a job lacks them)
+    and ``signals`` (its ok jobs). Replicates without any ok job are left out.
+    """
+    groups: dict[tuple, list[Mapping[str, Any]]] = defaultdict(list)
+    for rec in sort_records(records):
+        if _is_ok(rec):
+            key = (str(rec.get("dataset", "")), str(rec.get("detector", "")), replicate_key(rec))
+            groups[key].append(rec)
+    rows = []
+    for (dataset, detector, replicate), jobs in sorted(groups.items()):
+        agg = _micro([job_metric(r, HEADLINE) for r in jobs])
+        rows.append({"dataset": dataset, "detector": detector, "seed": jobs[0].get("seed"),
+                     "repetition": replicate[-1],
+                     f"{HEADLINE}_f1_micro": math.nan if agg is None else float(agg.f1),
+                     "signals": len(jobs)})
+    columns = ["dataset", "detector", "seed", "repetition", f"{HEADLINE}_f1_micro", "signals"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,7 +477,7 @@ def kind_table(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
             by_seed: dict[Any, list[Mapping[str, Any]]] = defaultdict(list)
             for rec in group:
                 if rec.get("detector") == det and _is_ok(rec):
-                    by_seed[rec.get("seed")].append(rec)
+                    by_seed[replicate_key(rec)].append(rec)
             f1s = []
             for jobs in by_seed.values():
                 agg = _micro([job_metric(r, HEADLINE) for r in jobs])

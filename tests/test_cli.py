@@ -154,13 +154,15 @@ def _comparable(run_dir: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def test_sigkill_midway_then_resume_equals_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("executor", [
+    [], pytest.param(["--executor", "process", "--workers", "2"], marks=pytest.mark.slow)])
+def test_sigkill_midway_then_resume_equals_an_uninterrupted_run(tmp_path, executor):
     plugin_dir = tmp_path / "p"
     plugin_dir.mkdir()
     (plugin_dir / "sleepy.py").write_text(SLEEPY)
     args = ["--plugins-dir", str(plugin_dir), "run", "--detectors", "sleepy,zscore",
             "--datasets", "synthetic:spikes_1+clean_1+level_shift_1+variance_1", "--seeds",
-            "0,1", "--quiet", "--no-plots"]
+            "0,1", "--quiet", "--no-plots", *executor]
     env = {**os.environ, "BENCHBENCH_LOAD_PLUGINS": ""}
     command = [sys.executable, "-c", "from benchbench.cli import main; main()"]
 
@@ -180,8 +182,8 @@ def test_sigkill_midway_then_resume_equals_an_uninterrupted_run(tmp_path):
     n_before = len(list((run_dir / "records").glob("*.json")))
     assert 3 <= n_before < 16, "the run should have been killed midway"
 
-    resumed = subprocess.run([*command, "run", "--resume", str(run_dir), "--quiet", "--no-plots"],
-                             env=env, capture_output=True, text=True)
+    resumed = subprocess.run([*command, "run", "--resume", str(run_dir), "--quiet", "--no-plots",
+                              *executor], env=env, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     clean = subprocess.run([*command, *args, "--output", str(tmp_path / "clean")], env=env,
                            capture_output=True, text=True)
@@ -197,7 +199,9 @@ def test_sigkill_midway_then_resume_equals_an_uninterrupted_run(tmp_path):
         pd.testing.assert_frame_equal(got[name], want[name])
 
 
-def test_ctrl_c_stops_gracefully_and_resume_completes(tmp_path):
+@pytest.mark.parametrize("executor", [
+    [], pytest.param(["--executor", "process", "--workers", "2"], marks=pytest.mark.slow)])
+def test_ctrl_c_stops_gracefully_and_resume_completes(tmp_path, executor):
     plugin_dir = tmp_path / "p"
     plugin_dir.mkdir()
     (plugin_dir / "sleepy.py").write_text(SLEEPY)
@@ -207,9 +211,9 @@ def test_ctrl_c_stops_gracefully_and_resume_completes(tmp_path):
     proc = subprocess.Popen(
         [*command, "--plugins-dir", str(plugin_dir), "run", "--detectors", "sleepy",
          "--datasets", "synthetic:spikes_1+clean_1+level_shift_1+variance_1", "--output",
-         str(out), "--no-plots"],
+         str(out), "--no-plots", *executor],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline and not list(out.glob("*/records/*.json")):
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
@@ -220,6 +224,6 @@ def test_ctrl_c_stops_gracefully_and_resume_completes(tmp_path):
     kept = len(list((run_dir / "records").glob("*.json")))
     assert 1 <= kept < 4
     resumed = subprocess.run([*command, "run", "--resume", str(run_dir), "--quiet",
-                              "--no-plots"], env=env, capture_output=True, text=True)
+                              "--no-plots", *executor], env=env, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert len(list((run_dir / "records").glob("*.json"))) == 4

@@ -11,6 +11,7 @@ import pytest
 from benchbench.plots import (
     plot_f1_heatmap,
     plot_loss_curves,
+    plot_seed_spread,
     plot_signal,
     safe_name,
     write_plots,
@@ -66,6 +67,7 @@ def test_write_plots_writes_pngs(run: tuple[Path, list[dict[str, Any]]]) -> None
     out = run_dir / "plots"
     expected = [
         out / "f1_heatmap.png",
+        out / "seed_spread.png",
         out / "loss_curves.png",
         out / "signals" / "alpha__s1.png",
         out / "signals" / "alpha__s2.png",
@@ -123,6 +125,17 @@ def test_loss_curves_skip_without_history(run: tuple[Path, list[dict[str, Any]]]
     paths = write_plots(run_dir, beta, out_dir=run_dir / "p2")
     assert run_dir / "p2" / "loss_curves.png" not in paths
     assert not (run_dir / "p2" / "loss_curves.png").exists()
+    assert _open_figures() == []
+
+
+def test_seed_spread_needs_several_seeds(run: tuple[Path, list[dict[str, Any]]],
+                                         tmp_path: Path) -> None:
+    _, records = run
+    assert plot_seed_spread(records, tmp_path / "spread.png") is True
+    assert _is_png(tmp_path / "spread.png")
+    one_seed = [r for r in records if r["seed"] == 0]
+    assert plot_seed_spread(one_seed, tmp_path / "one.png") is False
+    assert not (tmp_path / "one.png").exists()
     assert _open_figures() == []
 
 

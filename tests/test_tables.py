@@ -237,8 +237,9 @@ def test_all_failed_group_is_nan() -> None:
 def test_results_frame_columns_and_counts() -> None:
     df = results_frame(build_records())
     assert len(df) == 12
-    assert list(df.columns[:6]) == ["dataset", "signal", "kind", "detector", "seed", "status"]
-    assert list(df.columns[6:9]) == ["overlap_f1", "overlap_precision", "overlap_recall"]
+    assert list(df.columns[:7]) == ["dataset", "signal", "kind", "detector", "seed", "repetition",
+                                    "status"]
+    assert list(df.columns[7:10]) == ["overlap_f1", "overlap_precision", "overlap_recall"]
     assert list(df.columns[-9:]) == [
         "overlap_tp",
         "overlap_fp",

@@ -1,0 +1,93 @@
+"""What every job runs under, whichever executor runs it: a torch thread count and a time limit.
+
+* :func:`torch_threads` sets ``torch.set_num_threads`` for the duration of a job and restores the
+  previous count. Float results depend on the thread count, so it is part of the run's
+  configuration (``RunConfig.threads``, default 1) and recorded in each job record: the same
+  config gives bit-identical CPU metrics in the driver, in a process pool and on Dask workers.
+* :func:`time_limit` raises :class:`JobTimeout` in the calling thread once ``seconds`` have
+  passed. A watchdog thread injects the exception (``PyThreadState_SetAsyncExc``), so it works in
+  any thread (the driver's main thread, a Dask worker's task thread); it takes effect at the next
+  Python bytecode, so a job blocked inside one long native call (a single huge matrix product, a
+  ``time.sleep``) stops only when that call returns. The process executor backs it with a hard
+  limit: a worker still busy a grace period after the limit is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import threading
+from collections.abc import Iterator
+
+
+class JobTimeout(BaseException):
+    """A job ran past its time limit.
+
+    A ``BaseException`` so that a detector's own ``except Exception`` cannot swallow it; the runner
+    catches it and records the job with ``status = "timeout"``.
+    """
+
+    def __init__(self, seconds: float | None = None) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def _inject(thread_id: int, exc: type[BaseException] | None) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else None
+    )
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`JobTimeout` (with ``.seconds``) in this thread after ``seconds``.
+
+    ``None`` means no limit. Leaving the block early cancels the watchdog; an exception already
+    injected but not yet raised when the block ends is withdrawn, so it never escapes later.
+    """
+    if seconds is None:
+        yield
+        return
+    thread_id = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _inject(thread_id, JobTimeout)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        try:
+            yield
+        finally:
+            with lock:
+                state["done"] = True
+                if state["fired"]:
+                    _inject(thread_id, None)  # withdraw it if it has not been raised yet
+            timer.cancel()
+    except JobTimeout:
+        raise JobTimeout(seconds) from None
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[int | None]:
+    """Run the block with ``torch.set_num_threads(n)``; restore the previous count after it.
+
+    ``None`` leaves torch as it is. Yields the thread count in force.
+    """
+    if n is None:
+        yield None
+        return
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(previous)
