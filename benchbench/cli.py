@@ -191,6 +191,45 @@ def report(run_dir: Path, no_plots: bool) -> None:
     click.echo(f"{rep.n_records} record(s); wrote {len(rep.files)} file(s) in {run_dir}")
 
 
+@cli.command()
+@click.argument("run_a", type=click.Path(path_type=Path))
+@click.argument("run_b", type=click.Path(path_type=Path))
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Markdown file to write (a .csv goes beside it) [default: "
+                   "RUN_B/compare-<RUN_A name>.md].")
+def compare(run_a: Path, run_b: Path, output: Path | None) -> None:
+    """Per-dataset F1 of RUN_B against RUN_A: difference and seed spread, printed and written."""
+    from benchbench.compare import CompareError, compare_runs, comparison_markdown, write_comparison
+
+    try:
+        table = compare_runs(run_a, run_b)
+    except CompareError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(comparison_markdown(table, run_a, run_b))
+    for path in write_comparison(table, run_a, run_b, output):
+        click.echo(f"wrote {path}")
+
+
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True, help="Where to create the NAME folder.")
+def new_plugin(name: str, directory: Path) -> None:
+    """Write a detector plugin package NAME: pyproject, detector, conformance tests, README."""
+    from benchbench.scaffold import ScaffoldError, plugin_names
+    from benchbench.scaffold import new_plugin as scaffold
+
+    try:
+        root = scaffold(name, directory)
+    except ScaffoldError as exc:
+        raise click.UsageError(str(exc)) from exc
+    names = plugin_names(name)
+    click.echo(f"wrote {root}: distribution {names.distribution}, module {names.module}, "
+               f"detector {name!r}")
+    click.echo(f"next: pip install -e {root} && (cd {root} && pytest) && "
+               f"bench run --detectors {name} --quick")
+
+
 @cli.group()
 def datasets() -> None:
     """List the datasets with their local state, or fetch a public benchmark."""

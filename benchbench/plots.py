@@ -1,4 +1,5 @@
-"""Figures of a run: one per signal, an F1 heatmap, the per-seed spread and the loss curves.
+"""Figures of a run: one per signal, an F1 heatmap, F1 against fit time, the per-seed spread and
+the loss curves.
 
 Everything is drawn from the job records and the score artifacts they point to (``npz`` files
 relative to the run folder, holding ``index (n,)``, ``values (n, c)`` and ``scores (n,)``), in a
@@ -9,6 +10,7 @@ closed after it is saved.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -16,7 +18,7 @@ import re
 import tempfile
 import textwrap
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,10 @@ __all__ = [
     "safe_name",
     "plot_signal",
     "plot_f1_heatmap",
+    "plot_quality_vs_cost",
     "plot_loss_curves",
     "plot_seed_spread",
+    "signal_plot_path",
     "write_plots",
 ]
 
@@ -83,6 +87,24 @@ def _save(fig: Any, path: Path) -> None:
         except OSError:
             pass
         raise
+
+
+@contextlib.contextmanager
+def _figure(path: Path, *args: Any, **kwargs: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """``plt.subplots(*args, **kwargs)`` as ``(plt, fig, axes)``; on leaving the block the figure
+    is laid out and saved to ``path`` (atomically), and closed in any case.
+
+    Text is never parsed as mathtext, so a name from a data file holding ``$`` is drawn as it is
+    instead of failing the figure."""
+    plt = _pyplot()
+    with plt.rc_context({"text.parse_math": False}):
+        fig, axes = plt.subplots(*args, **kwargs)
+        try:
+            yield plt, fig, axes
+            fig.tight_layout()
+            _save(fig, Path(path))
+        finally:
+            plt.close(fig)
 
 
 def _first_line(text: Any, limit: int = 140) -> str:
@@ -200,21 +222,20 @@ def plot_signal(run_dir: Path, records_for_signal: list[dict], path: Path) -> No
                 if base is not None:
                     break
 
-    plt = _pyplot()
     from matplotlib.patches import Patch
 
     n_panels = 1 + len(detectors)
     heights = [1.4] + [1.0] * len(detectors)
-    fig, axes = plt.subplots(
+    with _figure(
+        path,
         n_panels,
         1,
         sharex=True,
         figsize=(12, 1.2 + 2.2 * sum(heights)),
         gridspec_kw={"height_ratios": heights},
         squeeze=False,
-    )
-    axes = axes[:, 0]
-    try:
+    ) as (_, fig, axes):
+        axes = axes[:, 0]
         title = f"{dataset} / {signal}" + (f" ({kind})" if kind else "")
         fig.suptitle(title, fontsize=13)
 
@@ -274,10 +295,6 @@ def plot_signal(run_dir: Path, records_for_signal: list[dict], path: Path) -> No
             _plain_x(ax)
             ax.margins(x=0)
         axes[-1].set_xlabel("index")
-        fig.tight_layout()
-        _save(fig, Path(path))
-    finally:
-        plt.close(fig)
 
 
 def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
@@ -309,16 +326,15 @@ def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
             text += f"\n({failed} failed)"
         notes[(i, j)] = text
 
-    plt = _pyplot()
     width = min(24.0, 3.0 + 1.5 * len(datasets))
     height = min(20.0, 1.8 + 0.75 * len(detectors))
-    fig, ax = plt.subplots(figsize=(max(6.0, width), max(3.5, height)))
-    try:
+    with _figure(path, figsize=(max(6.0, width), max(3.5, height))) as (plt, fig, ax):
         cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
         image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto")
         fig.colorbar(image, ax=ax, label=f"{HEADLINE} F1 (micro)", fraction=0.05, pad=0.03)
-        ax.set_xticks(range(len(datasets)), labels=datasets, rotation=30, ha="right")
-        ax.set_yticks(range(len(detectors)), labels=detectors)
+        ax.set_xticks(range(len(datasets)), labels=[_first_line(d, 40) for d in datasets],
+                      rotation=30, ha="right")
+        ax.set_yticks(range(len(detectors)), labels=[_first_line(d, 30) for d in detectors])
         ax.set_xlabel("dataset")
         ax.set_ylabel("detector")
         for i in range(len(detectors)):
@@ -331,10 +347,52 @@ def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
             f"{HEADLINE} F1\n(micro over signals, mean over seeds; failed jobs excluded)",
             fontsize=10,
         )
-        fig.tight_layout()
-        _save(fig, Path(path))
-    finally:
-        plt.close(fig)
+    return True
+
+
+def plot_quality_vs_cost(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
+    """Draw headline F1 against mean fit seconds per job to ``path``: quality against cost.
+
+    One point per (detector, dataset) with at least one ok job: x is the mean fit time of its ok
+    jobs (logarithmic), y the micro F1 (mean over seeds) with the seed std as an error bar; colour
+    by detector, marker by dataset. Returns ``False`` (writing nothing) without such a point.
+    """
+    df = dataset_table(records, metrics=[])
+    micro, std = f"{HEADLINE}_f1_micro", f"{HEADLINE}_f1_micro_std"
+    df = df[(df["ok_seeds"] > 0) & df[micro].notna() & df["fit_s_mean"].notna()]
+    if df.empty:
+        return False
+    detectors = sorted(df["detector"].unique())
+    datasets = sorted(df["dataset"].unique())
+    markers = "osD^vP*Xph"
+    with _figure(path, figsize=(8.5, 5.0)) as (plt, fig, ax):
+        colors = plt.get_cmap("tab10").colors
+        for i, det in enumerate(detectors):
+            for j, dataset in enumerate(datasets):
+                sel = df[(df["detector"] == det) & (df["dataset"] == dataset)]
+                if sel.empty:
+                    continue
+                row = sel.iloc[0]
+                x = max(float(row["fit_s_mean"]), 1e-4)
+                err = float(row[std]) if int(row["ok_seeds"]) > 1 else 0.0
+                ax.errorbar(x, float(row[micro]), yerr=err if err > 0 else None,
+                            fmt=markers[j % len(markers)], color=colors[i % len(colors)],
+                            ms=8, capsize=3)
+                ax.annotate(det, (x, float(row[micro])), textcoords="offset points",
+                            xytext=(6, 4), fontsize=8, color=colors[i % len(colors)])
+        ax.set_xscale("log")
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_xlabel("mean fit seconds per job (log scale)")
+        ax.set_ylabel(f"{HEADLINE} F1 (micro, mean over seeds)")
+        ax.grid(True, alpha=0.3, which="both")
+        if len(datasets) > 1:
+            from matplotlib.lines import Line2D
+
+            handles = [Line2D([], [], ls="", marker=markers[j % len(markers)], color="0.3",
+                              label=d) for j, d in enumerate(datasets)]
+            ax.legend(handles=handles, fontsize=8, title="dataset", loc="best")
+        ax.set_title("quality against cost: F1 vs fit time (error bars: std over seeds)",
+                     fontsize=10)
     return True
 
 
@@ -360,13 +418,11 @@ def _history_series(rec: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
-def _finish_grid(fig: Any, axes: Any, used: int, title: str, path: Path) -> None:
-    """Hide a subplot grid's unused panels, add the title, lay it out and save it."""
+def _finish_grid(fig: Any, axes: Any, used: int, title: str) -> None:
+    """Hide a subplot grid's unused panels and add the title (:func:`_figure` lays it out)."""
     for ax in list(np.ravel(axes))[used:]:
         ax.set_visible(False)
     fig.suptitle(title, fontsize=12)
-    fig.tight_layout()
-    _save(fig, Path(path))
 
 
 def plot_loss_curves(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
@@ -390,12 +446,11 @@ def plot_loss_curves(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
     detectors = sorted(per_detector)
     ncols = min(3, len(detectors))
     nrows = math.ceil(len(detectors) / ncols)
-    plt = _pyplot()
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows + 0.6), squeeze=False)
-    try:
+    with _figure(path, nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows + 0.6),
+                 squeeze=False) as (plt, fig, axes):
         colors = plt.get_cmap("tab10").colors
         for k, det in enumerate(detectors):
             ax = axes[k // ncols][k % ncols]
@@ -418,10 +473,7 @@ def plot_loss_curves(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
             ax.grid(True, alpha=0.3)
             handles = [Line2D([], [], color=color[n], lw=1.5, label=n) for n in names]
             ax.legend(handles=handles, fontsize=8, loc="upper right", framealpha=0.8)
-        _finish_grid(fig, axes, len(detectors), "training losses per epoch (one line per job)",
-                     path)
-    finally:
-        plt.close(fig)
+        _finish_grid(fig, axes, len(detectors), "training losses per epoch (one line per job)")
     return True
 
 
@@ -439,13 +491,11 @@ def plot_seed_spread(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
         return False
     datasets = sorted(df["dataset"].unique())
     detectors = sorted(df["detector"].unique())
-    plt = _pyplot()
     ncols = min(3, len(datasets))
     nrows = math.ceil(len(datasets) / ncols)
     width = max(4.5, 1.0 + 0.9 * len(detectors))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, 3.8 * nrows + 0.5),
-                             squeeze=False)
-    try:
+    with _figure(path, nrows, ncols, figsize=(width * ncols, 3.8 * nrows + 0.5),
+                 squeeze=False) as (_, fig, axes):
         for k, dataset in enumerate(datasets):
             ax = axes[k // ncols][k % ncols]
             part = df[df["dataset"] == dataset]
@@ -464,11 +514,13 @@ def plot_seed_spread(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
             ax.set_ylabel(f"{HEADLINE} F1 (micro)")
             ax.set_title(dataset, fontsize=10)
             ax.grid(True, axis="y", alpha=0.3)
-        _finish_grid(fig, axes, len(datasets), "F1 per seed (dots), mean (bar) ± std (line)",
-                     path)
-    finally:
-        plt.close(fig)
+        _finish_grid(fig, axes, len(datasets), "F1 per seed (dots), mean (bar) ± std (line)")
     return True
+
+
+def signal_plot_path(out_dir: Path, dataset: str, signal: str) -> Path:
+    """Where :func:`write_plots` puts the figure of one signal inside ``out_dir``."""
+    return Path(out_dir) / "signals" / f"{safe_name(f'{dataset}__{signal}')}.png"
 
 
 def write_plots(
@@ -476,10 +528,11 @@ def write_plots(
 ) -> list[Path]:
     """Write a run's figures and return their paths (in a fixed order).
 
-    Into ``out_dir`` (default ``run_dir / "plots"``): ``f1_heatmap.png``, ``seed_spread.png``
-    (only when some dataset and detector have several seeds), ``loss_curves.png``
-    (only when some job has a loss history) and ``signals/<dataset>__<signal>.png`` for every
-    signal, file names made safe with :func:`safe_name`.
+    Into ``out_dir`` (default ``run_dir / "plots"``): ``f1_heatmap.png``,
+    ``quality_vs_cost.png`` (when some job is ok), ``seed_spread.png`` (only when some dataset
+    and detector have several seeds), ``loss_curves.png`` (only when some job has a loss history)
+    and ``signals/<dataset>__<signal>.png`` for every signal (:func:`signal_plot_path`; file names
+    made safe with :func:`safe_name`).
     """
     run_dir = Path(run_dir)
     out = Path(out_dir) if out_dir is not None else run_dir / "plots"
@@ -490,6 +543,9 @@ def write_plots(
     heatmap = out / "f1_heatmap.png"
     if plot_f1_heatmap(recs, heatmap):
         written.append(heatmap)
+    cost = out / "quality_vs_cost.png"
+    if plot_quality_vs_cost(recs, cost):
+        written.append(cost)
     spread = out / "seed_spread.png"
     if plot_seed_spread(recs, spread):
         written.append(spread)
@@ -501,7 +557,7 @@ def write_plots(
     for rec in recs:
         by_signal[(str(rec.get("dataset", "")), str(rec.get("signal", "")))].append(dict(rec))
     for (dataset, signal), group in sorted(by_signal.items()):
-        path = out / "signals" / f"{safe_name(f'{dataset}__{signal}')}.png"
+        path = signal_plot_path(out, dataset, signal)
         plot_signal(run_dir, group, path)
         written.append(path)
     return written

@@ -1,4 +1,4 @@
-"""Rebuild a run's outputs (results.csv, tables, plots) from its job records alone."""
+"""Rebuild a run's outputs (results.csv, tables, plots, report.html) from its job records alone."""
 
 from __future__ import annotations
 
@@ -17,11 +17,15 @@ class Report:
 
 
 def build_report(run_dir: Path | str, plots: bool = True) -> Report:
-    """Write ``results.csv``, ``tables/`` and ``plots/`` of a run folder from its records.
+    """Write ``results.csv``, ``tables/``, ``plots/`` and ``report.html`` of a run folder.
+
+    Everything comes from the job records; ``plots=False`` skips the figures (the page then says
+    that each one was not drawn).
 
     A resumed or merged run reports exactly what an uninterrupted one does: nothing here depends
     on the order or the moment in which jobs finished.
     """
+    from benchbench.html_report import write_html_report
     from benchbench.plots import write_plots
     from benchbench.tables import headline_text, results_frame, write_tables
 
@@ -39,5 +43,6 @@ def build_report(run_dir: Path | str, plots: bool = True) -> Report:
         files.extend(write_tables(records, run_dir / "tables").values())
         if plots:
             files.extend(write_plots(run_dir, records))
+    files.append(write_html_report(run_dir, records, run_dir / "plots" if plots else None))
     headline = headline_text(records) if records else "no finished jobs"
     return Report(run_dir, len(records), headline, files)

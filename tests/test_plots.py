@@ -67,6 +67,7 @@ def test_write_plots_writes_pngs(run: tuple[Path, list[dict[str, Any]]]) -> None
     out = run_dir / "plots"
     expected = [
         out / "f1_heatmap.png",
+        out / "quality_vs_cost.png",
         out / "seed_spread.png",
         out / "loss_curves.png",
         out / "signals" / "alpha__s1.png",
@@ -159,3 +160,27 @@ def test_signal_file_names_sanitised(tmp_path: Path) -> None:
     names = [p.name for p in paths if p.parent.name == "signals"]
     assert len(names) == 1 and names[0].startswith("beta__machine_1_2_")
     assert _is_png(paths[-1])
+
+
+def test_quality_vs_cost(run: tuple[Path, list[dict[str, Any]]], tmp_path: Path) -> None:
+    from benchbench.plots import plot_quality_vs_cost
+
+    _, records = run
+    assert plot_quality_vs_cost(records, tmp_path / "cost.png") is True
+    assert _is_png(tmp_path / "cost.png")
+    one_seed = [r for r in records if r["seed"] == 0]
+    assert plot_quality_vs_cost(one_seed, tmp_path / "one.png") is True
+    only_failed = [r for r in records if r["status"] == "failed"]
+    assert plot_quality_vs_cost(only_failed, tmp_path / "none.png") is False
+    assert not (tmp_path / "none.png").exists()
+    assert _open_figures() == []
+
+
+def test_names_with_dollar_signs_are_drawn_as_text(tmp_path: Path) -> None:
+    records = [r for r in build_records() if r["dataset"] == "beta"]
+    for rec in records:
+        rec["signal"] = r"sig$\frac$x"  # invalid mathtext: would fail the figure if parsed
+        rec["detector"] = "$" + rec["detector"]
+    write_artifacts(tmp_path, records)
+    paths = write_plots(tmp_path, records)
+    assert paths and all(_is_png(p) for p in paths)

@@ -423,3 +423,19 @@ def test_empty_inputs() -> None:
 def test_module_exports_exist() -> None:
     for name in tables.__all__:
         assert hasattr(tables, name), name
+
+
+def test_seed_table_holds_the_values_dataset_table_averages() -> None:
+    from benchbench.tables import seed_table
+
+    records = build_records()
+    seeds = seed_table(records)
+    ae = seeds[(seeds["dataset"] == "alpha") & (seeds["detector"] == "ae")]
+    assert list(ae["seed"]) == [0, 1]
+    assert list(ae["overlap_f1_micro"]) == pytest.approx([0.4, 1 / 3])
+    gan = seeds[(seeds["dataset"] == "alpha") & (seeds["detector"] == "gan")]
+    assert list(gan["signals"]) == [1, 2]  # the failed job is left out
+    means = seeds.groupby(["dataset", "detector"])["overlap_f1_micro"].mean()
+    table = dataset_table(records).set_index(["dataset", "detector"])["overlap_f1_micro"]
+    assert means.to_dict() == pytest.approx(table.to_dict())
+    assert seed_table([]).empty

@@ -1,0 +1,277 @@
+"""``report.html``: one self-contained page to read a run (tables and figures, no network).
+
+The page holds, in this order: the headline F1 table of each dataset, the per-signal F1 tables,
+the F1 heatmap, F1 against fit time (quality against cost), the per-seed spread, the training loss
+curves and one detection plot per signal, then the failed jobs. Figures are the PNGs that
+:func:`benchbench.plots.write_plots` drew into ``plots/``, embedded as base64 ``data:`` URIs; the
+style sheet is inline and there is no script, so the file opens offline and can be mailed alone.
+
+Every text that comes from the run (dataset, signal, detector and kind names, which come from data
+files and plugins; error messages) is escaped with :func:`html.escape`, so a signal file named
+``<img src=x onerror=alert(1)>.csv`` shows as that text, never as markup. Like the tables, the page
+is a function of the records alone (sorted first), so a resumed run reports what an uninterrupted
+one does.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from benchbench.metrics import HEADLINE
+from benchbench.records import atomic_write, read_json
+from benchbench.tables import (
+    _first_line,
+    dataset_table,
+    format_mean_std,
+    seed_table,
+    signal_display_table,
+    sort_records,
+)
+
+__all__ = ["REPORT_FILE", "render_html", "write_html_report"]
+
+REPORT_FILE = "report.html"
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1250px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .92em; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; }
+th { background: #f3f3f3; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.failed { color: #b00; }
+img { max-width: 100%; border: 1px solid #eee; }
+.note { color: #555; font-size: .9em; }
+dl.meta { display: grid; grid-template-columns: max-content auto; gap: .15em 1em; }
+dl.meta dt { font-weight: 600; } dl.meta dd { margin: 0; }
+nav ul { columns: 2; }
+"""
+
+
+def _e(value: Any) -> str:
+    """Escape any value for HTML text or a quoted attribute."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _num(value: Any, fmt: str = ".3f") -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "n/a" if math.isnan(number) else format(number, fmt)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], *, css: str,
+           numeric: Sequence[bool] | None = None, attrs: Mapping[str, str] | None = None) -> str:
+    """An escaped ``<table class=css>`` with one ``<tr>`` per row (cells given as text)."""
+    numeric = numeric or [False] * len(header)
+    extra = "".join(f' {k}="{_e(v)}"' for k, v in (attrs or {}).items())
+    out = [f'<table class="{_e(css)}"{extra}>', "<thead><tr>"]
+    out += [f"<th>{_e(h)}</th>" for h in header]
+    out.append("</tr></thead><tbody>")
+    for row in rows:
+        cells = []
+        for value, is_num in zip(row, numeric):
+            text = "" if value is None else str(value)
+            classes = (["num"] if is_num else []) + (["failed"] if text == "failed" else [])
+            cls = f' class="{" ".join(classes)}"' if classes else ""
+            cells.append(f"<td{cls}>{_e(text)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _img(path: Path | None, alt: str) -> str:
+    """An ``<img>`` with the PNG at ``path`` embedded, or a note when it was not drawn."""
+    if path is None or not Path(path).is_file():
+        return f'<p class="note">{_e(alt)}: no figure (not drawn in this report).</p>'
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
+
+
+def _headline_section(df: pd.DataFrame) -> list[str]:
+    micro, std = f"{HEADLINE}_f1_micro", f"{HEADLINE}_f1_micro_std"
+    header = ["detector", "F1 micro", "F1 macro", "precision", "recall", "signals", "seeds",
+              "failed jobs", "fit s / job"]
+    numeric = [False] + [True] * (len(header) - 1)
+    out = ['<h2 id="headline">Headline F1 by dataset</h2>',
+           f'<p class="note">{_e(HEADLINE)} F1: micro over the signals (tp / fp / fn summed), '
+           "mean &plusmn; population std over seeds; macro: mean of per-signal F1. Failed jobs "
+           "are excluded from the scores and counted in their own column.</p>"]
+    for dataset in sorted(df["dataset"].unique()):
+        sub = df[df["dataset"] == dataset]
+        rows = []
+        for _, r in sub.iterrows():
+            n_ok = int(r["ok_seeds"])
+            f1 = "failed" if n_ok == 0 else format_mean_std(float(r[micro]), float(r[std]), n_ok)
+            rows.append([r["detector"], f1, _num(r[f"{HEADLINE}_f1_macro"]),
+                         _num(r[f"{HEADLINE}_precision"]), _num(r[f"{HEADLINE}_recall"]),
+                         int(r["signals"]), int(r["seeds"]), int(r["failed"]),
+                         _num(r["fit_s_mean"], ".2f")])
+        out.append(f"<h3>{_e(dataset)}</h3>")
+        out.append(_table(header, rows, css="headline", numeric=numeric,
+                          attrs={"data-dataset": dataset}))
+    return out
+
+
+def _signal_section(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    df = signal_display_table(records)
+    out = ['<h2 id="signals">F1 by signal</h2>',
+           '<p class="note">Overlap F1 of each job, mean over its ok seeds.</p>']
+    detectors = [c for c in df.columns if c not in ("dataset", "signal", "kind")]
+    for dataset in sorted(df["dataset"].unique()):
+        sub = df[df["dataset"] == dataset]
+        rows = [[r["signal"], r["kind"], *(r[d] for d in detectors)] for _, r in sub.iterrows()]
+        out.append(f"<h3>{_e(dataset)}</h3>")
+        out.append(_table(["signal", "kind", *detectors], rows, css="signals",
+                          numeric=[False, False] + [True] * len(detectors),
+                          attrs={"data-dataset": dataset}))
+    return out
+
+
+def _seed_section(records: Sequence[Mapping[str, Any]], figure: Path | None) -> list[str]:
+    df = seed_table(records)
+    micro = f"{HEADLINE}_f1_micro"
+    rows = []
+    for (dataset, detector), sub in df.groupby(["dataset", "detector"], sort=True):
+        values = sub[micro].to_numpy(dtype=float)
+        reps = sub["repetition"] if "repetition" in sub else [0] * len(sub)  # bench run --repeat
+        labels = [f"{s}" if not r else f"{s} (rep. {r})" for s, r in zip(sub["seed"], reps)]
+        seeds = ", ".join(f"{label}: {_num(v)}" for label, v in zip(labels, values))
+        finite = values[~pd.isna(values)]
+        spread = _num(finite.max() - finite.min()) if len(finite) else "n/a"
+        std = _num(finite.std()) if len(finite) else "n/a"
+        rows.append([dataset, detector, len(values), seeds, std, spread])
+    several = bool(len(df)) and int(df.groupby(["dataset", "detector"]).size().max()) > 1
+    picture = (_img(figure, "per-seed F1 by detector") if several else
+               '<p class="note">One seed per detector: no spread to show. Run with '
+               "<code>--seeds 0,1,2</code> to judge differences against seed noise.</p>")
+    return ['<h2 id="seeds">Per-seed spread</h2>',
+            '<p class="note">Each seed\'s micro F1; a difference between detectors (or runs, see '
+            "<code>bench compare</code>) smaller than this spread is noise.</p>",
+            picture,
+            _table(["dataset", "detector", "replicates", "F1 per seed", "std", "max - min"], rows,
+                   css="seeds", numeric=[False, False, True, False, True, True])]
+
+
+def _failed_section(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    failed = [r for r in records if r.get("status") != "ok"]
+    if not failed:
+        return []
+    rows = [[r.get("dataset"), r.get("signal"), r.get("detector"), r.get("seed"), r.get("stage"),
+             _first_line(r.get("error")) or ""] for r in failed]
+    return ['<h2 id="failed">Failed jobs</h2>',
+            _table(["dataset", "signal", "detector", "seed", "stage", "error"], rows,
+                   css="failed-jobs")]
+
+
+def _meta(run_dir: Path, records: Sequence[Mapping[str, Any]]) -> str:
+    items: list[tuple[str, Any]] = [("run folder", run_dir.resolve().name)]
+    try:
+        config = read_json(run_dir / "config.json")
+    except (OSError, ValueError):
+        config = {}
+    try:
+        env = read_json(run_dir / "environment.json")
+    except (OSError, ValueError):
+        env = {}
+    for key in ("detectors", "datasets", "seeds", "threshold", "quick"):
+        if key in config:
+            value = config[key]
+            items.append((key, ", ".join(map(str, value)) if isinstance(value, list) else value))
+    versions = env.get("packages") if isinstance(env.get("packages"), Mapping) else {}
+    for key in ("benchbench", "torch"):
+        if key in versions:
+            items.append((key, versions[key]))
+    for key in ("python", "platform", "cpu_count", "cuda_available", "device_requested"):
+        if key in env and not isinstance(env[key], (Mapping, list)):
+            items.append((key.replace("_", " "), env[key]))
+    ok = sum(1 for r in records if r.get("status") == "ok")
+    items.append(("jobs", f"{len(records)} ({ok} ok, {len(records) - ok} failed)"))
+    return ('<dl class="meta">'
+            + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>")
+
+
+def render_html(run_dir: Path | str, records: Iterable[Mapping[str, Any]],
+                figures_dir: Path | str | None = None) -> str:
+    """The report page of a run as one string.
+
+    Args:
+        run_dir: the run folder (its ``config.json`` and ``environment.json`` fill the header).
+        records: the run's job records, any order.
+        figures_dir: the folder :func:`benchbench.plots.write_plots` drew into (``plots/``);
+            ``None``: no figures, each figure's place says so.
+    """
+    from benchbench.plots import signal_plot_path
+
+    run_dir = Path(run_dir)
+    recs = sort_records(records)
+    figs = Path(figures_dir) if figures_dir is not None else None
+
+    def figure(name: str) -> Path | None:
+        return None if figs is None else figs / name
+
+    df = dataset_table(recs, metrics=[])
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>benchbench run {_e(run_dir.resolve().name)}</title>",
+             f"<style>{_STYLE}</style></head><body>",
+             f"<h1>benchbench run {_e(run_dir.resolve().name)}</h1>", _meta(run_dir, recs),
+             "<nav><ul>"
+             '<li><a href="#headline">Headline F1 by dataset</a></li>'
+             '<li><a href="#signals">F1 by signal</a></li>'
+             '<li><a href="#heatmap">F1 heatmap</a></li>'
+             '<li><a href="#cost">Quality against cost</a></li>'
+             '<li><a href="#seeds">Per-seed spread</a></li>'
+             '<li><a href="#losses">Loss curves</a></li>'
+             '<li><a href="#detections">Detections per signal</a></li>'
+             "</ul></nav>"]
+    if not recs:
+        parts.append('<p class="note">No finished jobs yet.</p>')
+    else:
+        parts += _headline_section(df)
+        parts += _signal_section(recs)
+        parts += ['<h2 id="heatmap">F1 heatmap</h2>',
+                  _img(figure("f1_heatmap.png"), "F1 heatmap, detector by dataset")]
+        parts += ['<h2 id="cost">Quality against cost</h2>',
+                  '<p class="note">Micro F1 against the mean fit time of a job, per detector and '
+                  "dataset (error bars: std over seeds).</p>",
+                  _img(figure("quality_vs_cost.png"), "F1 against fit time")]
+        parts += _seed_section(recs, figure("seed_spread.png"))
+        has_history = any(r.get("status") == "ok" and r.get("history") for r in recs)
+        parts += ['<h2 id="losses">Loss curves</h2>',
+                  _img(figure("loss_curves.png"), "training losses per epoch of each detector")
+                  if has_history else
+                  '<p class="note">No detector recorded a training loss history.</p>']
+        parts.append('<h2 id="detections">Detections per signal</h2>')
+        parts.append('<p class="note">Top panel: the scaled test values, labelled anomalies in '
+                     "red. Below: each detector's scores (lowest seed), detections in blue.</p>")
+        seen: set[tuple[str, str]] = set()
+        for rec in recs:
+            key = (str(rec.get("dataset", "")), str(rec.get("signal", "")))
+            if key in seen:
+                continue
+            seen.add(key)
+            parts.append(f'<h3 class="signal">{_e(key[0])} / {_e(key[1])}</h3>')
+            path = None if figs is None else signal_plot_path(figs, *key)
+            parts.append(_img(path, f"detections on {key[0]} / {key[1]}"))
+        parts += _failed_section(recs)
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_html_report(run_dir: Path | str, records: Iterable[Mapping[str, Any]],
+                      figures_dir: Path | str | None = None) -> Path:
+    """Write :func:`render_html` to ``<run_dir>/report.html`` atomically; return its path."""
+    path = Path(run_dir) / REPORT_FILE
+    text = render_html(run_dir, records, figures_dir)
+    atomic_write(path, lambda fh: fh.write(text))
+    return path
