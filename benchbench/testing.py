@@ -5,7 +5,8 @@ Every check is a function ``check_xxx(factory, params=None)``: ``factory`` is th
 fresh instances itself, runs them on small deterministic signals (a 400-step sine plus noise) and
 raises :class:`AssertionError` whose message names the contract rule that broke and how to fix it.
 
-In a plugin's test file::
+It is used by import (there is no pytest plugin to enable; docs/plugins.md shows it in a plugin's
+own test suite). In a plugin's test file::
 
     from benchbench.testing import parametrize_checks
 
@@ -319,7 +320,11 @@ def check_set_params(factory: Factory, params: Params = None) -> None:
             "ValueError; fix: inherit BaseDetector.set_params"
         )
     if hasattr(fresh, "no_such_parameter_xyz"):
-        raise AssertionError(f"{name}.set_params stored an unknown parameter")
+        raise AssertionError(
+            f"{name}.set_params stored an unknown parameter after raising. Rule: unknown "
+            "parameters are rejected before anything is set; fix: inherit "
+            "BaseDetector.set_params"
+        )
 
 
 def check_fit_returns_self(factory: Factory, params: Params = None) -> None:
@@ -573,23 +578,43 @@ CHECKS: dict[str, Callable[[Factory, Params], None]] = {
 }
 
 
+def _guarded(check_name: str, check: Callable[[Factory, Params], None]):
+    """``check``, with any exception other than AssertionError (the detector crashed inside the
+    check) turned into an AssertionError naming the check, its rule, the crash and where."""
+
+    @functools.wraps(check)
+    def guarded(factory: Factory, params: Params = None) -> None:
+        try:
+            check(factory, params)
+        except AssertionError:
+            raise
+        except Exception as exc:
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            rule = (check.__doc__ or "").strip().splitlines()[0].rstrip(".")
+            raise AssertionError(
+                f"{_name(factory)} crashed in check {check_name} with {type(exc).__name__}: "
+                f"{exc} (at {frame.filename}:{frame.lineno}, in {frame.name}). Rule checked: "
+                f"{rule}; fix: make fit and score work on the kit's signals "
+                "(benchbench.testing.make_signal: 300 to 400 float64 steps, 1 or 3 channels, "
+                "about [-1, 1]) with the params given to the kit"
+            ) from exc
+
+    return guarded
+
+
 def run_checks(factory: Factory, params: Params = None) -> None:
     """Run every check of :data:`CHECKS` on ``factory``.
 
     Raises:
         AssertionError: one or more checks failed; the message lists each failure (a check
-            that crashed with another exception counts as failed, with its traceback's last
-            line).
+            that crashed with another exception counts as failed, with where it crashed).
     """
     failures = []
     for check_name, check in CHECKS.items():
         try:
-            check(factory, params)
+            _guarded(check_name, check)(factory, params)
         except AssertionError as exc:
             failures.append(f"- {check_name}: {exc}")
-        except Exception as exc:  # noqa: BLE001
-            where = traceback.format_exception(exc)[-2].strip().splitlines()[0]
-            failures.append(f"- {check_name}: crashed with {type(exc).__name__}: {exc} ({where})")
     if failures:
         raise AssertionError(
             f"{_name(factory)} failed {len(failures)} of {len(CHECKS)} conformance checks:\n"
@@ -601,12 +626,15 @@ def parametrize_checks(factory: Factory, **params: Any):
     """A ``pytest.mark.parametrize("check", ...)`` decorator over every check of :data:`CHECKS`.
 
     Each value is the check bound to ``factory`` and ``params`` (a zero-argument callable) and
-    its test id is the check's name, e.g. ``test_conformance[same_seed_same_scores]``.
+    its test id is the check's name, e.g. ``test_conformance[same_seed_same_scores]``. A check
+    fails with an AssertionError naming the rule and the fix; a detector that crashes inside a
+    check fails it the same way, with the crash and where it happened.
     """
     import pytest  # lazily: benchbench.testing imports without pytest installed
 
     cases = [
-        pytest.param(functools.partial(check, factory, dict(params)), id=check_name)
+        pytest.param(functools.partial(_guarded(check_name, check), factory, dict(params)),
+                     id=check_name)
         for check_name, check in CHECKS.items()
     ]
     return pytest.mark.parametrize("check", cases)

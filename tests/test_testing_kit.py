@@ -233,6 +233,21 @@ def test_run_checks_reports_crashes():
         run_checks(Crashes)
 
 
+def test_a_crash_inside_a_parametrized_check_names_check_rule_and_place():
+    class TypeErrorInFit(Good):
+        def fit(self, X, y=None):
+            return super().fit(X) + "oops"
+
+    values = parametrize_checks(TypeErrorInFit).mark.args[1]
+    bound = {p.id: p.values[0] for p in values}["fit_returns_self"]
+    with pytest.raises(AssertionError) as info:
+        bound()
+    message = str(info.value)
+    assert "crashed in check fit_returns_self with TypeError" in message
+    assert "Rule checked: ``fit(X)`` returns the detector itself; fix:" in message
+    assert "test_testing_kit.py" in message and "fix:" in message
+
+
 def test_parametrize_checks_ids_and_callables():
     decorator = parametrize_checks(Good, jitter=0.5)
     mark = decorator.mark
