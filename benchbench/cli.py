@@ -180,7 +180,7 @@ def list_(ctx: click.Context, what: str) -> None:
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--no-plots", is_flag=True, help="Rebuild the tables only.")
 def report(run_dir: Path, no_plots: bool) -> None:
-    """Rebuild results.csv, tables and plots of RUN_DIR from its job records."""
+    """Rebuild results.csv, tables, plots and report.html of RUN_DIR from its job records."""
     from benchbench.report import build_report
 
     try:

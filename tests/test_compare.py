@@ -88,3 +88,8 @@ def test_not_a_run_is_a_usage_error(tmp_path, which):
     assert result.exit_code == 2
     assert str(bad) in result.output and ("not a benchbench run" in result.output
                                           or "no finished job" in result.output)
+
+
+def test_help():
+    result = CliRunner().invoke(cli, ["compare", "--help"])
+    assert result.exit_code == 0 and "seed spread" in result.output

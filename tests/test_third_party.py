@@ -110,3 +110,8 @@ def test_plugin_names():
     assert (names.module, names.distribution, names.cls) == (
         "benchbench_spectral_residual", "benchbench-spectral-residual",
         "SpectralResidualDetector")
+
+
+def test_help():
+    result = CliRunner().invoke(cli, ["new-plugin", "--help"])
+    assert result.exit_code == 0 and "--dir" in result.output
