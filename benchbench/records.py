@@ -104,6 +104,17 @@ class RunStore:
             record = {**record, "artifacts": {"scores": f"{SCORES}/{job_id}.npz"}}
         write_json(self.record_path(job_id), record)
 
+    def remove_partial_writes(self) -> list[Path]:
+        """Delete the temporary files of writes cut short (a driver killed between writing a
+        record's temporary file and renaming it); return what was removed. The job itself has no
+        record then, so a resumed run runs it again."""
+        removed = []
+        for folder in (self.run_dir / RECORDS, self.run_dir / SCORES):
+            for path in sorted(folder.glob(".*.tmp")) if folder.is_dir() else []:
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
+
     def finished(self) -> dict[str, str]:
         """job_id -> status of every job with a record on disk."""
         out = {}

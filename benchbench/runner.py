@@ -372,6 +372,7 @@ def execute(run_dir: Path, jobs: list[Job], registries: Registries, progress=Non
     from benchbench.records import RunStore
 
     store = RunStore(run_dir)
+    store.remove_partial_writes()  # left by a driver killed mid-write; their jobs rerun
     done = store.finished()
     todo = [j for j in jobs
             if j.job_id not in done or (retry_failed and done[j.job_id] != "ok")]

@@ -158,7 +158,11 @@ def test_resume_skips_finished_jobs(tmp_path, plugins_dir):
     first = {r["job_id"]: r["finished_at"] for r in store.load_records()}
     victim = sorted(first)[0]
     store.record_path(victim).unlink()
+    # what a driver killed between writing and renaming leaves behind
+    partial = store.record_path(victim).with_name(f".{victim}.json.abc123.tmp")
+    partial.write_text("{\"job_id\": ")
     again = _run(None, resume=run_dir)
+    assert not partial.exists()
     assert again.summary.skipped == 3 and again.summary.ok == 4
     after = {r["job_id"]: r["finished_at"] for r in store.load_records()}
     assert set(after) == set(first)
