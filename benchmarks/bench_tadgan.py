@@ -55,8 +55,11 @@ def nab_job(data_dir: str, name: str, device: str) -> dict:
     from benchbench.runner import plan_jobs, run_job
 
     registries = load_registries(load_entry_points=False)
+    import torch
+
+    # the harness pins each job's torch threads (default 1); give this job the script's threads
     config = RunConfig(detectors=[name], datasets=[f"nab:{NAB_SIGNAL}"], profile="paper",
-                       data_dir=data_dir, device=device)
+                       data_dir=data_dir, device=device, threads=torch.get_num_threads())
     (job,) = plan_jobs(config, registries)
     start = time.perf_counter()
     result = run_job(job, registries)
@@ -65,7 +68,7 @@ def nab_job(data_dir: str, name: str, device: str) -> dict:
     if record["status"] != "ok":
         raise SystemExit(f"{name}: the job failed: {record['error']}")
     overlap = record["metrics"]["overlap"]
-    return {"detector": name, "epochs": record["params"]["epochs"],
+    return {"detector": name, "epochs": record["params"]["epochs"], "threads": config.threads,
             "fit_s": record["fit_seconds"], "score_s": record["score_seconds"], "wall_s": wall,
             "f1": overlap["f1"], "device": record["device"]}
 
@@ -87,7 +90,8 @@ def main(argv: list[str] | None = None) -> None:
         for name in names:
             r = nab_job(args.nab, name, args.device)
             print(json.dumps(r) if args.json else
-                  f"{name}: {NAB_SIGNAL}, paper profile ({r['epochs']} epochs) on {r['device']}: "
+                  f"{name}: {NAB_SIGNAL}, paper profile ({r['epochs']} epochs) on {r['device']}, "
+                  f"{r['threads']} thread(s): "
                   f"fit {r['fit_s']:.1f} s, score {r['score_s']:.1f} s, job {r['wall_s']:.1f} s "
                   f"(reference {REFERENCE_SECONDS} s: {REFERENCE_SECONDS / r['wall_s']:.1f}x); "
                   f"overlap F1 {r['f1']:.3f} (reference 1.0)")
