@@ -13,10 +13,13 @@ hookimpl = pluggy.HookimplMarker("benchbench")
 
 @hookspec
 def register_detectors(register):
-    """Register detectors: ``register(name, factory, *, quick_params=None, description=None)``.
+    """Register detectors:
+    ``register(name, factory, *, quick_params=None, profiles=None, description=None)``.
 
     ``factory`` is a detector class (see :mod:`benchbench.detector`) called with keyword
-    hyperparameters; ``quick_params`` are the overrides ``bench run --quick`` applies.
+    hyperparameters; ``quick_params`` are the overrides ``bench run --quick`` applies;
+    ``profiles`` maps a ``bench run --profile`` name to ``fn(dataset, signal) -> {param: value}``
+    (see :func:`benchbench.runner.profile_params`).
     """
 
 
