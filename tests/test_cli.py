@@ -212,7 +212,10 @@ def test_ctrl_c_stops_gracefully_and_resume_completes(tmp_path, executor):
         [*command, "--plugins-dir", str(plugin_dir), "run", "--detectors", "sleepy",
          "--datasets", "synthetic:spikes_1+clean_1+level_shift_1+variance_1", "--output",
          str(out), "--no-plots", *executor],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a shell that starts a job in the background (`cmd &`, as some CI runners do) makes its
+        # children ignore SIGINT, and Python then never raises KeyboardInterrupt: undo that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and not list(out.glob("*/records/*.json")):
         time.sleep(0.05)
