@@ -20,102 +20,48 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
-import resource
-import sys
 import time
-import tracemalloc
+from typing import Any
 
 import numpy as np
 from benchbench_plugins.vae import LSTMVAE, QUICK_PARAMS
-
-from benchbench.detector import epoch_progress
-
-
-def make_series(n: int, seed: int = 0) -> np.ndarray:
-    """A univariate test series ``(n, 1)``: two sines plus noise, min-max scaled to [-1, 1]."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)
-    x = np.sin(2 * np.pi * t / 90) + 0.4 * np.sin(2 * np.pi * t / 37 + 1) + 0.1 * rng.normal(size=n)
-    x = 2 * (x - x.min()) / (x.max() - x.min()) - 1
-    return x[:, None]
+from speedkit import gpu_cell, make_series, measure, params_from
+from speedkit import parser as speedkit_parser
 
 
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far, MiB (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+def _time_nll(det: LSTMVAE, X: np.ndarray) -> dict[str, Any]:
+    """Score ``X`` again with ``score_mode="nll"`` (inside ``measure``'s memory tracing)."""
+    det.set_params(score_mode="nll")
+    t0 = time.perf_counter()
+    scores = det.score(X)
+    return {"nll_score_s": time.perf_counter() - t0,
+            "nll_finite": bool(np.all(np.isfinite(scores)))}
 
 
 def bench(n: int, params: dict) -> dict:
     """Fit and score (both modes) one ``n``-step series; return the measurements."""
-    import torch
-
-    X = make_series(n, seed=1)
-    det = LSTMVAE(**params)
-    stamps: list[float] = []
-    cuda = str(params.get("device", "auto")) != "cpu" and torch.cuda.is_available()
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
-    tracemalloc.start()
-    start = time.perf_counter()
-    with epoch_progress(lambda epoch, n_epochs, losses: stamps.append(time.perf_counter())):
-        det.fit(X)
-    fit_s = time.perf_counter() - start
-    timings = {}
-    finite = True
-    for mode in ("reconstruction", "nll"):
-        det.set_params(score_mode=mode)
-        t0 = time.perf_counter()
-        scores = det.score(X)
-        timings[mode] = time.perf_counter() - t0
-        finite = finite and bool(np.all(np.isfinite(scores)))
-    _, py_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    epochs = len(stamps)
-    epoch_times = np.diff([start, *stamps])
+    det = LSTMVAE(**{**params, "score_mode": "reconstruction"})
+    r = measure(det, make_series(n, seed=1), extra=_time_nll)
+    nll_finite = r.pop("nll_finite")
     n_windows = n - det.window_size + 1
     return {
-        "n": n,
-        "device": det.device_,
-        "epochs": epochs,
-        "train_windows": det.n_train_windows_,
-        "fit_s": fit_s,
-        "s_per_epoch": float(np.median(epoch_times)) if epochs else float("nan"),
-        "train_windows_per_s": det.n_train_windows_ * epochs / fit_s,
-        "score_s": timings["reconstruction"],
-        "score_windows_per_s": n_windows / timings["reconstruction"],
-        "nll_score_s": timings["nll"],
+        **r,
+        "finite": r["finite"] and nll_finite,
+        "train_windows_per_s": det.n_train_windows_ * r["epochs"] / r["fit_s"],
+        "score_windows_per_s": n_windows / r["score_s"],
         "samples": det.samples,
         "first_loss": det.history_["total"][0],
         "last_loss": det.history_["total"][-1],
         "last_kl": det.history_["kl"][-1],
-        "finite": finite,
-        "tracemalloc_peak_mib": py_peak / 2**20,
-        "peak_rss_mib": peak_rss_mib(),
-        "cuda_peak_mib": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
     }
 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the options, warm up, and print one line per signal length."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=None, help="override the default epochs")
-    parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default cpu)")
-    parser.add_argument("--lengths", default="1000,4000,16000", help="comma-separated lengths")
-    parser.add_argument("--quick", action="store_true", help="use the registered quick_params")
-    parser.add_argument(
-        "--set", default="{}", help="more parameters as JSON, e.g. '{\"latent_size\": 8}'"
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    parser = speedkit_parser(__doc__.splitlines()[0], '{"latent_size": 8}')
     args = parser.parse_args(argv)
-
-    params: dict = dict(QUICK_PARAMS) if args.quick else {}
-    params["device"] = args.device
-    if args.epochs is not None:
-        params["epochs"] = args.epochs
-    params.update(json.loads(args.set))
+    params = params_from(args, QUICK_PARAMS)
     params.pop("score_mode", None)  # both modes are timed
 
     import torch
@@ -139,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.json:
             print(json.dumps(r))
             continue
-        gpu = f"{r['cuda_peak_mib']:8.1f}" if r["cuda_peak_mib"] is not None else f"{'-':>8}"
+        gpu = gpu_cell(r)
         print(
             f"{r['n']:>6} {r['device']:>6} {r['epochs']:>6} {r['train_windows']:>7} "
             f"{r['fit_s']:>7.2f} {r['s_per_epoch']:>8.3f} {r['train_windows_per_s']:>7.0f} "

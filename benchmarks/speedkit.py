@@ -14,6 +14,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -36,8 +37,13 @@ def peak_rss_mib() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
-def measure(det: Any, X: np.ndarray) -> dict[str, Any]:
-    """Fit ``det`` on ``X`` and score ``X``; return timings and peak memory."""
+def measure(det: Any, X: np.ndarray,
+            extra: Callable[[Any, np.ndarray], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Fit ``det`` on ``X`` and score ``X``; return timings and peak memory.
+
+    ``extra(det, X)``, when given, runs after the scoring and inside the memory tracing (e.g. a
+    second score mode); the dict it returns is merged into the result.
+    """
     import torch
 
     stamps: list[float] = []
@@ -52,6 +58,7 @@ def measure(det: Any, X: np.ndarray) -> dict[str, Any]:
     t0 = time.perf_counter()
     scores = det.score(X)
     score_s = time.perf_counter() - t0
+    extras = extra(det, X) if extra is not None else {}
     _, py_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     epochs = len(stamps)
@@ -68,6 +75,7 @@ def measure(det: Any, X: np.ndarray) -> dict[str, Any]:
         "tracemalloc_peak_mib": py_peak / 2**20,
         "peak_rss_mib": peak_rss_mib(),
         "cuda_peak_mib": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
+        **extras,
     }
 
 
