@@ -95,16 +95,36 @@ def _figure(path: Path, *args: Any, **kwargs: Any) -> Iterator[tuple[Any, Any, A
     is laid out and saved to ``path`` (atomically), and closed in any case.
 
     Text is never parsed as mathtext, so a name from a data file holding ``$`` is drawn as it is
-    instead of failing the figure."""
+    instead of failing the figure (log axes get plain tick labels, see :func:`_plain_log_ticks`)."""
     plt = _pyplot()
     with plt.rc_context({"text.parse_math": False}):
         fig, axes = plt.subplots(*args, **kwargs)
         try:
             yield plt, fig, axes
+            _plain_log_ticks(fig)
             fig.tight_layout()
             _save(fig, Path(path))
         finally:
             plt.close(fig)
+
+
+def _plain_log_ticks(fig: Any) -> None:
+    """Give every log-scaled axis of ``fig`` plain tick labels (``0.1``, ``1``, ``10``).
+
+    Matplotlib's default log formatter writes mathtext (``$\\mathdefault{10^{0}}$``), which comes
+    out verbatim with ``text.parse_math`` off, as :func:`_figure` sets it.
+    """
+    from matplotlib import ticker
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for get, set_ in ((axis.get_major_formatter, axis.set_major_formatter),
+                              (axis.get_minor_formatter, axis.set_minor_formatter)):
+                fmt = get()
+                if isinstance(fmt, ticker.LogFormatterMathtext):
+                    set_(ticker.LogFormatter(base=axis.get_transform().base,
+                                             labelOnlyBase=fmt.labelOnlyBase,
+                                             minor_thresholds=fmt.minor_thresholds))
 
 
 def _first_line(text: Any, limit: int = 140) -> str:

@@ -176,6 +176,28 @@ def test_quality_vs_cost(run: tuple[Path, list[dict[str, Any]]], tmp_path: Path)
     assert _open_figures() == []
 
 
+def test_log_axes_get_plain_tick_labels() -> None:
+    # with mathtext parsing off, matplotlib's default log labels ($\mathdefault{10^{0}}$) would be
+    # drawn verbatim
+    import matplotlib.pyplot as plt
+
+    from benchbench.plots import _plain_log_ticks
+
+    fig, ax = plt.subplots()
+    try:
+        ax.plot([0.05, 0.5, 3.0], [0.02, 0.2, 5.0])
+        ax.set_xscale("log")
+        ax.set_yscale("log", base=2)
+        _plain_log_ticks(fig)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        labels += [t.get_text() for t in ax.get_xticklabels(minor=True)]
+        assert any(labels) and not any("$" in text for text in labels), labels
+        assert ax.yaxis.get_major_formatter()._base == 2
+    finally:
+        plt.close(fig)
+
+
 def test_names_with_dollar_signs_are_drawn_as_text(tmp_path: Path) -> None:
     records = [r for r in build_records() if r["dataset"] == "beta"]
     for rec in records:
