@@ -109,6 +109,19 @@ class BaseDetector:
                     f"{type(self).__name__}: {key} must be an integer >= 1, got {value!r}"
                 )
 
+    def _check_score_step(self, what: str) -> None:
+        """For window detectors with ``window_size`` and ``score_step``: raise ``ValueError``
+        unless ``window_size >= 2`` and ``score_step <= window_size`` (else some timesteps would
+        get no ``what`` from any window)."""
+        name = type(self).__name__
+        if self.window_size < 2:
+            raise ValueError(f"{name}: window_size must be >= 2, got {self.window_size}")
+        if self.score_step > self.window_size:
+            raise ValueError(
+                f"{name}: score_step ({self.score_step}) must not exceed window_size "
+                f"({self.window_size}), else some timesteps get no {what}"
+            )
+
     def _validate(self, X: Any, *, fitting: bool) -> np.ndarray:
         """Return ``X`` as a float64 array ``(n_timesteps, n_channels)`` or raise a clear error."""
         name = type(self).__name__

@@ -346,6 +346,48 @@ def rolling_windows(X: np.ndarray, window_size: int, step: int = 1) -> np.ndarra
     return view.transpose(0, 2, 1)[::step]
 
 
+def window_starts(n_timesteps: int, window_size: int, step: int) -> np.ndarray:
+    """Start steps of windows every ``step`` steps plus the window that ends at the last step.
+
+    Unlike :func:`rolling_windows`, the trailing timesteps are not left out: the last window is
+    added when the stride does not land on it (so with ``step <= window_size`` every timestep is
+    covered). Used with :func:`benchbench.torchkit.window_view` to pick
+    training or scoring windows.
+
+    Raises:
+        ValueError: ``n_timesteps < window_size`` (naming both).
+    """
+    if n_timesteps < window_size:
+        raise ValueError(
+            f"input has {n_timesteps} timesteps, fewer than window_size={window_size}"
+        )
+    starts = np.arange(0, n_timesteps - window_size + 1, step)
+    if starts[-1] != n_timesteps - window_size:
+        starts = np.append(starts, n_timesteps - window_size)
+    return starts
+
+
+def smoothing_steps(smoothing_window: int | float | None, n_timesteps: int, name: str) -> int:
+    """The moving-average length in steps for a detector's ``smoothing_window`` setting.
+
+    ``None`` or 0 -> 1 (no smoothing); a fraction in (0, 1) -> that share of ``n_timesteps``
+    (at least 1); a number >= 1 -> that many steps, rounded. ``name`` (the detector) starts the
+    ``ValueError`` raised for anything else.
+    """
+    if smoothing_window is None:
+        return 1
+    if isinstance(smoothing_window, bool) or not isinstance(
+        smoothing_window, (int, float, np.integer, np.floating)
+    ):
+        raise ValueError(f"{name}: smoothing_window must be a number, got {smoothing_window!r}")
+    value = float(smoothing_window)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name}: smoothing_window must be >= 0, got {smoothing_window!r}")
+    if 0 < value < 1:
+        return max(1, int(round(value * n_timesteps)))
+    return max(1, int(round(value)))
+
+
 def unroll_windows(
     windows: np.ndarray,
     n_timesteps: int,

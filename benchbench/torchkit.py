@@ -155,6 +155,18 @@ def window_view(x: torch.Tensor, window_size: int, step: int = 1) -> torch.Tenso
     return x.unfold(0, window_size, step).transpose(1, 2)
 
 
+def optimiser_step(optimiser: torch.optim.Optimizer, loss: torch.Tensor,
+                   clip: float | None = None) -> None:
+    """One gradient step on ``loss``: clear the gradients, back-propagate, clip the global
+    gradient norm of the optimiser's parameters to ``clip`` (when given), step."""
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip is not None:
+        params = [p for group in optimiser.param_groups for p in group["params"]]
+        torch.nn.utils.clip_grad_norm_(params, clip)
+    optimiser.step()
+
+
 LossDict = Mapping[str, "torch.Tensor | float"]
 
 

@@ -98,16 +98,14 @@ def test_score_step_covers_the_tail(fitted):
 
 
 def test_smoothing_window_fraction_and_steps():
-    from benchbench_plugins.autoencoder.detector import _smoothing_steps
+    from benchbench.preprocessing import moving_average, smoothing_steps
 
-    from benchbench.preprocessing import moving_average
-
-    assert _smoothing_steps(0.01, 3000, "x") == 30
-    assert _smoothing_steps(0.0001, 3000, "x") == 1
-    assert _smoothing_steps(5, 3000, "x") == 5
-    assert _smoothing_steps(None, 3000, "x") == 1
+    assert smoothing_steps(0.01, 3000, "x") == 30
+    assert smoothing_steps(0.0001, 3000, "x") == 1
+    assert smoothing_steps(5, 3000, "x") == 5
+    assert smoothing_steps(None, 3000, "x") == 1
     with pytest.raises(ValueError):
-        _smoothing_steps(-1, 10, "x")
+        smoothing_steps(-1, 10, "x")
     values = np.array([0.0, 0.0, 3.0, 0.0, 0.0])
     np.testing.assert_allclose(moving_average(values, 3), [0, 1, 1, 1, 0])
     np.testing.assert_allclose(moving_average(values, 1), values)
@@ -249,6 +247,16 @@ def test_train_windows_averages_per_epoch_and_shuffles_reproducibly():
         generator=torch.Generator().manual_seed(0),
     )
     assert again == batches
+
+
+def test_optimiser_step_clips_the_global_gradient_norm():
+    weight = torch.nn.Parameter(torch.zeros(3))
+    optimiser = torch.optim.SGD([weight], lr=1.0)
+    target = torch.tensor([30.0, 40.0, 0.0])  # gradient of -<w, target> is -target, norm 50
+    torchkit.optimiser_step(optimiser, -(weight * target).sum(), clip=5.0)
+    torch.testing.assert_close(weight.detach(), target / 10)  # SGD step of the clipped gradient
+    torchkit.optimiser_step(optimiser, -(weight * target).sum())  # no clip: the full gradient
+    torch.testing.assert_close(weight.detach(), target / 10 + target)
 
 
 def test_train_windows_stops_on_nan():

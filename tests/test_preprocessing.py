@@ -12,6 +12,7 @@ from benchbench.preprocessing import (
     preprocess,
     rolling_windows,
     unroll_windows,
+    window_starts,
 )
 
 nan = np.nan
@@ -174,6 +175,23 @@ def test_rolling_windows_shape_and_view():
 def test_rolling_windows_too_short():
     with pytest.raises(ValueError, match=r"window_size=5.*n=3"):
         rolling_windows(np.zeros((3, 1)), 5)
+
+
+@pytest.mark.parametrize("n, window, step", [(10, 4, 3), (10, 4, 2), (4, 4, 1), (100, 10, 7)])
+def test_window_starts_cover_every_timestep(n, window, step):
+    # (with step <= window; the last window always ends at the last step)
+    starts = window_starts(n, window, step)
+    assert starts[0] == 0 and starts[-1] == n - window
+    assert np.all(np.diff(starts) <= step) and np.all(np.diff(starts) > 0)
+    covered = np.zeros(n, bool)
+    for s in starts:
+        covered[s : s + window] = True
+    assert covered.all()
+
+
+def test_window_starts_too_short():
+    with pytest.raises(ValueError, match="3 timesteps, fewer than window_size=5"):
+        window_starts(3, 5, 1)
 
 
 def brute_unroll(windows, n_timesteps, step, reducer):

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from benchbench.detector import BaseDetector, DetectorInputError, NotFittedError
-from benchbench.preprocessing import moving_average, unroll_windows
+from benchbench.detector import BaseDetector, NotFittedError
+from benchbench.preprocessing import moving_average, smoothing_steps, unroll_windows, window_starts
 
 # Windows per forward pass when scoring (inference only, so larger than the training batch).
 _SCORE_BATCH = 1024
@@ -98,16 +98,10 @@ class LSTMAutoencoder(BaseDetector):
             "train_step",
             "score_step",
         )
-        if self.window_size < 2:
-            raise ValueError(f"{name}: window_size must be >= 2, got {self.window_size}")
-        if self.score_step > self.window_size:
-            raise ValueError(
-                f"{name}: score_step ({self.score_step}) must not exceed window_size "
-                f"({self.window_size}), else some timesteps get no reconstruction"
-            )
+        self._check_score_step("reconstruction")
         if not float(self.learning_rate) > 0:
             raise ValueError(f"{name}: learning_rate must be > 0, got {self.learning_rate!r}")
-        _smoothing_steps(self.smoothing_window, 100, name)  # validates the value
+        smoothing_steps(self.smoothing_window, 100, name)  # validates the value
 
     # -- training -----------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> LSTMAutoencoder:
@@ -136,16 +130,12 @@ class LSTMAutoencoder(BaseDetector):
             clip = float(self.grad_clip) if self.grad_clip else None
             optimiser = torch.optim.Adam(model.parameters(), lr=float(self.learning_rate))
             x = torch.as_tensor(arr, dtype=torch.float32, device=device)
-            starts = _window_starts(len(arr), window, int(self.train_step))
+            starts = window_starts(len(arr), window, int(self.train_step))
             windows = torchkit.window_view(x, window)[torch.as_tensor(starts, device=device)]
 
             def step(batch: torch.Tensor) -> dict[str, torch.Tensor]:
                 loss = torch.nn.functional.mse_loss(model(batch), batch)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                if clip is not None:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-                optimiser.step()
+                torchkit.optimiser_step(optimiser, loss, clip)
                 return {"reconstruction": loss}
 
             model.train()
@@ -196,33 +186,5 @@ class LSTMAutoencoder(BaseDetector):
             raise NotFittedError(f"{type(self).__name__}: call fit before score")
         arr = self._validate(X, fitting=False)
         error = np.abs(arr - self._reconstruct(arr)).mean(axis=1)
-        steps = _smoothing_steps(self.smoothing_window, len(arr), type(self).__name__)
+        steps = smoothing_steps(self.smoothing_window, len(arr), type(self).__name__)
         return moving_average(error, steps)
-
-
-def _window_starts(n_timesteps: int, window: int, step: int) -> np.ndarray:
-    """Start positions of windows every ``step`` steps plus the window ending at the last step."""
-    if n_timesteps < window:
-        raise DetectorInputError(
-            f"input has {n_timesteps} timesteps, fewer than window_size={window}"
-        )
-    starts = np.arange(0, n_timesteps - window + 1, step)
-    if starts[-1] != n_timesteps - window:
-        starts = np.append(starts, n_timesteps - window)
-    return starts
-
-
-def _smoothing_steps(smoothing_window: int | float | None, n_timesteps: int, name: str) -> int:
-    """The moving-average length in steps for ``smoothing_window`` (see the class docstring)."""
-    if smoothing_window is None:
-        return 1
-    if isinstance(smoothing_window, bool) or not isinstance(
-        smoothing_window, (int, float, np.integer, np.floating)
-    ):
-        raise ValueError(f"{name}: smoothing_window must be a number, got {smoothing_window!r}")
-    value = float(smoothing_window)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: smoothing_window must be >= 0, got {smoothing_window!r}")
-    if 0 < value < 1:
-        return max(1, int(round(value * n_timesteps)))
-    return max(1, int(round(value)))

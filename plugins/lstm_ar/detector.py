@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from benchbench.detector import BaseDetector, NotFittedError
-from benchbench.preprocessing import moving_average
+from benchbench.preprocessing import moving_average, window_starts
 
 __all__ = ["HEADS", "LSTMAutoregressive", "dequantise", "quantise"]
 
@@ -298,15 +298,12 @@ class LSTMAutoregressive(BaseDetector):
             ).to(device)
             optimiser = torch.optim.Adam(model.parameters(), lr=float(self.learning_rate))
             series = torch.as_tensor(self._series(arr), device=device)
-            starts = _window_starts(len(arr), seq_len, int(self.train_step))
+            starts = window_starts(len(arr), seq_len, int(self.train_step))
             windows = torchkit.window_view(series, seq_len)[torch.as_tensor(starts, device=device)]
 
             def step(batch: torch.Tensor) -> dict[str, torch.Tensor]:
                 loss = model.step_nll(_inputs(batch[..., :c]), batch[..., c:]).mean()
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimiser.step()
+                torchkit.optimiser_step(optimiser, loss, clip=1.0)
                 return {"nll": loss}
 
             model.train()
@@ -412,18 +409,10 @@ def _scoring_plan(n_timesteps: int, seq_len: int) -> tuple[np.ndarray, np.ndarra
         of that window.
     """
     warmup = seq_len // 2
-    starts = _window_starts(n_timesteps, seq_len, seq_len - warmup)
+    starts = window_starts(n_timesteps, seq_len, seq_len - warmup)
     t = np.arange(n_timesteps)
     window = np.maximum(np.searchsorted(starts + warmup, t, side="right") - 1, 0)
     return starts, window
-
-
-def _window_starts(n_timesteps: int, window: int, step: int) -> np.ndarray:
-    """Starts of windows every ``step`` steps plus the window ending at the last step."""
-    starts = np.arange(0, n_timesteps - window + 1, step)
-    if starts[-1] != n_timesteps - window:
-        starts = np.append(starts, n_timesteps - window)
-    return starts
 
 
 def _smoothing_steps(smoothing_window: Any, name: str) -> int:

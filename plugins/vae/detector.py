@@ -11,15 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from benchbench_plugins.autoencoder.detector import (
-    _smoothing_steps,
-    _window_starts,
-)
 
 from benchbench.detector import BaseDetector, NotFittedError
-
-# The window and smoothing helpers are shared with the autoencoder (same rules, same messages).
-from benchbench.preprocessing import moving_average, unroll_windows
+from benchbench.preprocessing import (
+    moving_average,
+    smoothing_steps,
+    unroll_windows,
+    window_starts,
+)
 
 #: The values of the ``score_mode`` hyperparameter.
 SCORE_MODES = ("reconstruction", "nll")
@@ -182,7 +181,7 @@ class LSTMVAE(BaseDetector):
                 f"{name}: samples (Monte Carlo draws of z per window for score_mode='nll') must "
                 f"be an integer >= 1, got {samples!r}"
             )
-        _smoothing_steps(self.smoothing_window, 100, name)  # validates the value
+        smoothing_steps(self.smoothing_window, 100, name)  # validates the value
 
     def _check_params(self) -> None:
         name = type(self).__name__
@@ -195,13 +194,7 @@ class LSTMVAE(BaseDetector):
             "train_step",
             "score_step",
         )
-        if self.window_size < 2:
-            raise ValueError(f"{name}: window_size must be >= 2, got {self.window_size}")
-        if self.score_step > self.window_size:
-            raise ValueError(
-                f"{name}: score_step ({self.score_step}) must not exceed window_size "
-                f"({self.window_size}), else some timesteps get no score"
-            )
+        self._check_score_step("score")
         for key, low, strict in (
             ("learning_rate", 0.0, True),
             ("beta", 0.0, False),
@@ -282,7 +275,7 @@ class LSTMVAE(BaseDetector):
             clip = None if self.grad_clip is None else float(self.grad_clip)
             optimiser = torch.optim.Adam(model.parameters(), lr=float(self.learning_rate))
             x = torch.as_tensor(arr, dtype=torch.float32, device=device)
-            starts = _window_starts(len(arr), window, int(self.train_step))
+            starts = window_starts(len(arr), window, int(self.train_step))
             windows = torchkit.window_view(x, window)[torch.as_tensor(starts, device=device)]
 
             total_steps = int(self.epochs) * math.ceil(len(starts) / int(self.batch_size))
@@ -295,11 +288,9 @@ class LSTMVAE(BaseDetector):
                 reconstruction, kl = reconstruction.mean(), kl.mean()
                 weight = kl_weight(steps_done, total_steps, beta, warmup)
                 steps_done += 1
-                optimiser.zero_grad(set_to_none=True)
-                ((reconstruction + weight * kl) / per_window_elements).backward()
-                if clip is not None:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-                optimiser.step()
+                torchkit.optimiser_step(
+                    optimiser, (reconstruction + weight * kl) / per_window_elements, clip
+                )
                 total = (reconstruction + beta * kl).detach()
                 return {"reconstruction": reconstruction, "kl": kl, "total": total}
 
@@ -383,7 +374,7 @@ class LSTMVAE(BaseDetector):
                 return self.model_.nll_contributions(batch, samples, generator)
 
             error = self._per_timestep(arr, contributions, max(1, _SCORE_BATCH // samples))
-        steps = _smoothing_steps(self.smoothing_window, len(arr), name)
+        steps = smoothing_steps(self.smoothing_window, len(arr), name)
         scores = moving_average(error, steps)
         if not np.all(np.isfinite(scores)):
             raise FloatingPointError(
