@@ -108,6 +108,14 @@ def natural_key(text: str) -> tuple:
     )
 
 
+def dataset_root(data_dir: Path | str | None, root: Path | str | None, folder: str) -> Path:
+    """Where a loader reads its corpus: ``root`` when given, else ``<data_dir>/<folder>`` (with
+    ``data_dir`` defaulting to ``datasets``), ``~`` expanded."""
+    if root is None:
+        root = Path(data_dir if data_dir is not None else "datasets") / folder
+    return Path(root).expanduser()
+
+
 def split_subset(subset: str | Sequence[str] | None) -> list[str]:
     """The entries of a ``+``-separated subset (blank entries dropped, order kept, no repeats)."""
     if subset is None:

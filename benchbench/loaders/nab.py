@@ -20,6 +20,7 @@ from pathlib import Path
 
 from benchbench.data import DataError, Signal
 from benchbench.loaders.common import (
+    dataset_root,
     load_windows_json,
     natural_key,
     parse_windows,
@@ -115,9 +116,7 @@ class NABDataset:
         *,
         root: Path | str | None = None,
     ) -> None:
-        if root is None:
-            root = Path(data_dir if data_dir is not None else "datasets") / "nab"
-        self.root = Path(root).expanduser()
+        self.root = dataset_root(data_dir, root, "nab")
         self._folders: list[str] = []
         self._signals: list[str] = []
         for entry in split_subset(subset):

@@ -25,6 +25,7 @@ import numpy as np
 
 from benchbench.data import DataError, Signal
 from benchbench.loaders.common import (
+    dataset_root,
     read_csv_table,
     short,
     split_subset,
@@ -137,9 +138,7 @@ class NASADataset:
         root: Path | str | None = None,
         all_channels: bool = False,
     ) -> None:
-        if root is None:
-            root = Path(data_dir if data_dir is not None else "datasets") / "nasa"
-        self.root = Path(root).expanduser()
+        self.root = dataset_root(data_dir, root, "nasa")
         self.all_channels = bool(all_channels)
         self._spacecraft: list[str] = []
         self._channels: list[str] = []

@@ -25,6 +25,7 @@ import numpy as np
 from benchbench.data import DataError, Signal
 from benchbench.loaders.common import (
     MISSING_MARKERS,
+    dataset_root,
     natural_key,
     read_text,
     short,
@@ -155,9 +156,7 @@ class UCRDataset:
         *,
         root: Path | str | None = None,
     ) -> None:
-        if root is None:
-            root = Path(data_dir if data_dir is not None else "datasets") / "ucr"
-        self.root = Path(root).expanduser()
+        self.root = dataset_root(data_dir, root, "ucr")
         self._entries = split_subset(subset)
         self._files: dict[str, UCRFile] | None = None
 

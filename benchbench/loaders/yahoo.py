@@ -22,6 +22,7 @@ from pathlib import Path
 
 from benchbench.data import DataError, Signal
 from benchbench.loaders.common import (
+    dataset_root,
     natural_key,
     read_series_csv,
     runs_to_intervals,
@@ -102,9 +103,7 @@ class YahooDataset:
         *,
         root: Path | str | None = None,
     ) -> None:
-        if root is None:
-            root = Path(data_dir if data_dir is not None else "datasets") / "yahoo"
-        self.root = Path(root).expanduser()
+        self.root = dataset_root(data_dir, root, "yahoo")
         self._benchmarks: list[str] = []
         self._signals: list[str] = []
         for entry in split_subset(subset):
