@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from benchbench_plugins import autoencoder
 from benchbench_plugins.autoencoder import QUICK_PARAMS, LSTMAutoencoder
+from helpers import assert_imports_without_torch, assert_registers, sine
 
 from benchbench.detector import DetectorInputError, NotFittedError, epoch_progress
 
@@ -18,12 +16,6 @@ from benchbench import torchkit  # noqa: E402  (needs torch)
 FAST = dict(window_size=30, hidden_size=16, epochs=15, batch_size=32, train_step=3, device="cpu")
 
 
-def sine(n: int, seed: int = 0, period: float = 40.0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)
-    return (0.8 * np.sin(2 * np.pi * t / period) + 0.03 * rng.standard_normal(n))[:, None]
-
-
 @pytest.fixture(scope="module")
 def fitted() -> LSTMAutoencoder:
     return LSTMAutoencoder(**FAST).fit(sine(600))
@@ -31,26 +23,13 @@ def fitted() -> LSTMAutoencoder:
 
 # -- import and registration ------------------------------------------------------------------
 def test_importing_the_plugin_does_not_import_torch():
-    code = (
-        "import sys\n"
-        "import benchbench_plugins, benchbench_plugins.autoencoder\n"
-        "import benchbench_plugins.autoencoder.detector, benchbench_plugins.zscore\n"
-        "import benchbench.testing\n"
-        "assert 'torch' not in sys.modules, 'a plugin import pulled in torch'\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert_imports_without_torch("benchbench_plugins", "benchbench_plugins.autoencoder",
+                                 "benchbench_plugins.autoencoder.detector",
+                                 "benchbench_plugins.zscore", "benchbench.testing")
 
 
 def test_registration_and_quick_params():
-    calls = []
-    autoencoder.register_detectors(
-        register=lambda name, factory, **kw: calls.append((name, factory, kw))
-    )
-    [(name, factory, kw)] = calls
-    assert name == "autoencoder" and factory is LSTMAutoencoder
-    assert kw["description"]
-    assert kw["quick_params"] == QUICK_PARAMS
-    assert set(QUICK_PARAMS) <= set(LSTMAutoencoder().get_params())
+    assert_registers(autoencoder, "autoencoder", LSTMAutoencoder, QUICK_PARAMS)
 
 
 # -- learning and scoring ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from benchbench_plugins.lstm_ar import (
     quantise,
 )
 from benchbench_plugins.lstm_ar.detector import _burn_in, _scoring_plan
+from helpers import assert_imports_without_torch, assert_registers
 
 from benchbench.detector import DetectorInputError, NotFittedError, epoch_progress
 from benchbench.preprocessing import fit_scaler, moving_average
@@ -53,26 +54,18 @@ def mog() -> LSTMAutoregressive:
 
 # -- import and registration ------------------------------------------------------------------
 def test_importing_the_plugin_does_not_import_torch():
-    code = (
-        "import sys\n"
-        "import benchbench_plugins.lstm_ar, benchbench_plugins.lstm_ar.detector\n"
-        "from benchbench_plugins.lstm_ar import quantise, dequantise\n"
-        "dequantise(quantise([0.5], -1.0, 1.0), -1.0, 1.0)\n"
-        "assert 'torch' not in sys.modules, 'importing lstm_ar pulled in torch'\n"
-    )
+    assert_imports_without_torch("benchbench_plugins.lstm_ar",
+                                 "benchbench_plugins.lstm_ar.detector")
+    # and quantising (numpy only) works without it
+    code = ("import sys\n"
+            "from benchbench_plugins.lstm_ar import quantise, dequantise\n"
+            "dequantise(quantise([0.5], -1.0, 1.0), -1.0, 1.0)\n"
+            "assert 'torch' not in sys.modules, 'quantising pulled in torch'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_registration_and_quick_params():
-    calls = []
-    lstm_ar.register_detectors(
-        register=lambda name, factory, **kw: calls.append((name, factory, kw))
-    )
-    [(name, factory, kw)] = calls
-    assert name == "lstm_ar" and factory is LSTMAutoregressive
-    assert kw["description"]
-    assert kw["quick_params"] == QUICK_PARAMS
-    assert set(QUICK_PARAMS) <= set(LSTMAutoregressive().get_params())
+    assert_registers(lstm_ar, "lstm_ar", LSTMAutoregressive, QUICK_PARAMS)
 
 
 # -- quantisation -----------------------------------------------------------------------------

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 from benchbench_plugins import tadgan
 from benchbench_plugins.tadgan import GAN, QUICK_PARAMS, TadGAN, paper_params, scoring
+from helpers import assert_imports_without_torch, sine
 
 from benchbench.detector import DetectorInputError, NotFittedError
 from benchbench.testing import parametrize_checks
@@ -23,12 +21,6 @@ FAST = dict(window_size=32, latent_size=8, encoder_hidden=16, generator_hidden=1
 CONFORMANCE_FAST = dict(window_size=20, latent_size=4, encoder_hidden=8, generator_hidden=8,
                         epochs=1, batch_size=16, n_critic=2, train_step=4, error_type="point")
 DETECTORS = [TadGAN, GAN]
-
-
-def sine(n: int, seed: int = 0, period: float = 40.0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)
-    return (0.8 * np.sin(2 * np.pi * t / period) + 0.03 * rng.standard_normal(n))[:, None]
 
 
 # -- networks and losses ------------------------------------------------------------------------
@@ -247,9 +239,7 @@ def test_combinations_and_constant_inputs_stay_finite():
 # -- the detectors ------------------------------------------------------------------------------
 
 def test_importing_the_plugin_does_not_import_torch():
-    code = ("import sys, benchbench_plugins.tadgan; "
-            "assert 'torch' not in sys.modules, 'torch imported'")
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert_imports_without_torch("benchbench_plugins.tadgan", "benchbench_plugins.tadgan.detector")
 
 
 def test_registration_paper_profile_and_quick_params():

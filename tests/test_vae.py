@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from benchbench_plugins import vae
 from benchbench_plugins.vae import LSTMVAE, QUICK_PARAMS
+from helpers import assert_imports_without_torch, assert_registers, sine
 
 from benchbench.detector import DetectorInputError, NotFittedError, epoch_progress
 from benchbench.testing import parametrize_checks
@@ -26,12 +25,6 @@ FAST = dict(
 CONFORMANCE_FAST = dict(
     window_size=16, hidden_size=8, latent_size=4, epochs=2, batch_size=32, train_step=4
 )
-
-
-def sine(n: int, seed: int = 0, period: float = 40.0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)
-    return (0.8 * np.sin(2 * np.pi * t / period) + 0.03 * rng.standard_normal(n))[:, None]
 
 
 @pytest.fixture(scope="module")
@@ -104,22 +97,11 @@ def test_kl_weight_schedule():
 
 # -- import and registration ------------------------------------------------------------------
 def test_importing_the_plugin_does_not_import_torch():
-    code = (
-        "import sys\n"
-        "import benchbench_plugins.vae, benchbench_plugins.vae.detector\n"
-        "assert 'torch' not in sys.modules, 'importing the vae plugin pulled in torch'\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert_imports_without_torch("benchbench_plugins.vae", "benchbench_plugins.vae.detector")
 
 
 def test_registration_and_quick_params():
-    calls = []
-    vae.register_detectors(register=lambda name, factory, **kw: calls.append((name, factory, kw)))
-    [(name, factory, kw)] = calls
-    assert name == "vae" and factory is LSTMVAE
-    assert kw["description"]
-    assert kw["quick_params"] == QUICK_PARAMS
-    assert set(QUICK_PARAMS) <= set(LSTMVAE().get_params())
+    assert_registers(vae, "vae", LSTMVAE, QUICK_PARAMS)
 
 
 # -- conformance (both score modes) -----------------------------------------------------------
