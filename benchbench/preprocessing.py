@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from benchbench.data import DataError, Signal
+from benchbench.detector import DetectorInputError
 
 __all__ = [
     "AGGREGATIONS",
@@ -355,10 +356,10 @@ def window_starts(n_timesteps: int, window_size: int, step: int) -> np.ndarray:
     training or scoring windows.
 
     Raises:
-        ValueError: ``n_timesteps < window_size`` (naming both).
+        DetectorInputError: ``n_timesteps < window_size`` (naming both).
     """
     if n_timesteps < window_size:
-        raise ValueError(
+        raise DetectorInputError(
             f"input has {n_timesteps} timesteps, fewer than window_size={window_size}"
         )
     starts = np.arange(0, n_timesteps - window_size + 1, step)

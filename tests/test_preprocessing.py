@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from benchbench.data import DataError, Signal
+from benchbench.detector import DetectorInputError
 from benchbench.preprocessing import (
     Prepared,
     aggregate,
@@ -190,7 +191,7 @@ def test_window_starts_cover_every_timestep(n, window, step):
 
 
 def test_window_starts_too_short():
-    with pytest.raises(ValueError, match="3 timesteps, fewer than window_size=5"):
+    with pytest.raises(DetectorInputError, match="3 timesteps, fewer than window_size=5"):
         window_starts(3, 5, 1)
 
 
