@@ -17,12 +17,14 @@ def sine(n: int, seed: int = 0, period: float = 40.0) -> np.ndarray:
     return (0.8 * np.sin(2 * np.pi * t / period) + 0.03 * rng.standard_normal(n))[:, None]
 
 
-def assert_imports_without_torch(*modules: str) -> None:
-    """Import ``modules`` in a fresh interpreter and fail if that imported torch."""
+def assert_imports_without_torch(*modules: str, then: str = "") -> None:
+    """Import ``modules`` in a fresh interpreter, run the statements ``then`` there, and fail if
+    that imported torch."""
     code = (
         "import importlib, sys\n"
-        f"for name in {list(modules)!r}:\n"
+        "for name in sys.argv[1:]:\n"
         "    importlib.import_module(name)\n"
+        f"{then}\n"
         "assert 'torch' not in sys.modules, f'importing {sys.argv[1:]} pulled in torch'\n"
     )
     subprocess.run([sys.executable, "-c", code, *modules], check=True)
