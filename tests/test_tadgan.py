@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,6 +102,74 @@ def test_one_training_step_changes_all_four_networks(loss):
         expected |= {"cx_penalty", "cz_penalty"}
     assert set(losses) == expected
     assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_constant_slopes_give_leaky_relu_values_and_penalty_gradients_bit_for_bit():
+    torch.manual_seed(0)
+    nets = network.TadGANNets(24, 1, latent=4, critic_x_filters=8).eval()  # no dropout
+    for critic, shape in ((nets.critic_x, (6, 24, 1)), (nets.critic_z, (6, 4))):
+        real, fake, alpha = torch.randn(shape), torch.randn(shape), torch.rand(6)
+        assert torch.equal(critic(real), critic(real, constant_slopes=True))
+        grads = []
+        for constant in (False, True):
+            penalty = network.gradient_penalty(
+                functools.partial(critic, constant_slopes=constant), real, fake, alpha)
+            grads.append(torch.autograd.grad(penalty, list(critic.parameters()),
+                                             allow_unused=True))
+        for plain, constant in zip(*grads):
+            # biases: autograd sends zeros back through the forward pass to the hidden layers'
+            # biases, constant slopes leave them out of the penalty's graph (None); no gradient
+            # reaches the output bias either way
+            if constant is None:
+                assert plain is None or not torch.any(plain)
+            else:
+                assert torch.equal(plain, constant)
+
+
+def _one_minibatch(loss, shards, windows):
+    torch.manual_seed(0)
+    nets = network.TadGANNets(24, 1, latent=4, encoder_hidden=8, generator_hidden=8).eval()
+    # eval mode (no dropout), no penalty: nothing random but z, drawn before the shards split;
+    # learning rate 0 keeps the weights, so each network's .grad is its last step's gradient
+    # (Adam's first step, sign(gradient) x lr, would turn rounding into +-lr on tiny gradients)
+    trainer = training.AdversarialTrainer(nets, loss=loss, learning_rate=0.0, n_critic=2,
+                                          gp_weight=0.0, rec_weight=10.0, shards=shards)
+    with trainer.running():  # which draws the shards' seeds from torch's generator
+        torch.manual_seed(1)  # the same z for both
+        losses = trainer.minibatch(windows)
+    return [p.grad for p in nets.parameters()], losses
+
+
+@pytest.mark.parametrize("loss", training.LOSSES)
+@pytest.mark.parametrize("shards", [2, 3])
+def test_sharded_minibatch_equals_the_unsharded_one(loss, shards):
+    windows = torch.rand(14, 24, 1) * 2 - 1  # batches of 7: shards of unequal size
+    grads, losses = _one_minibatch(loss, 1, windows)
+    sharded_grads, sharded_losses = _one_minibatch(loss, shards, windows)
+    assert all(g is not None for g in grads)
+    for a, b in zip(grads, sharded_grads):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    assert losses.keys() == sharded_losses.keys()
+    for key, value in losses.items():
+        if not key.endswith("penalty"):  # (weight 0 here; its interpolates are the shards' own)
+            torch.testing.assert_close(value, sharded_losses[key], rtol=1e-5, atol=1e-6)
+
+
+def test_sharded_training_is_deterministic_and_restores_the_thread_count():
+    threads = torch.get_num_threads()
+    X = sine(200)
+    try:
+        torch.set_num_threads(2)
+        a = TadGAN(**FAST, cpu_shards=2, random_state=3).fit(X)
+        assert torch.get_num_threads() == 2
+        b = TadGAN(**FAST, cpu_shards=2, random_state=3).fit(X)
+    finally:
+        torch.set_num_threads(threads)
+    assert np.array_equal(a.score(X), b.score(X))
+    assert a.history_ == b.history_
+    # the shards' own random generators: not the unsharded run's dropout masks
+    assert not np.array_equal(a.score(X), TadGAN(**FAST, cpu_shards=1, random_state=3).fit(X)
+                              .score(X))
 
 
 def test_small_minibatch_still_runs_every_critic_iteration():
@@ -335,6 +405,8 @@ def test_window_larger_than_the_signal_is_a_clear_error():
     ({"smoothing_window": 5}, "smoothing_window"),
     ({"n_critic": 0}, "n_critic must be an integer"),
     ({"gp_weight": -1.0}, "gp_weight"),
+    ({"cpu_shards": 0}, "cpu_shards must be 'auto' or an integer >= 1"),
+    ({"cpu_shards": "two"}, "cpu_shards must be 'auto' or an integer >= 1"),
 ])
 def test_bad_parameters_are_clear_errors(params, match):
     with pytest.raises(ValueError, match=match):

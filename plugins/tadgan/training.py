@@ -20,8 +20,11 @@ Engineering of the step (same mathematics as the reference, fewer and larger ker
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import torch
 from torch.nn import functional as F
@@ -32,8 +35,11 @@ from .network import (
     TadGANNets,
     bce_critic_losses,
     gradient_penalty,
+    random_source,
     wasserstein_critic_losses,
 )
+
+_T = TypeVar("_T")
 
 LOSSES = ("wasserstein", "bce")
 
@@ -72,22 +78,33 @@ class AdversarialTrainer:
             encoder + generator), Keras' Adam otherwise (betas 0.9, 0.999, eps 1e-7).
         n_critic: critic iterations per encoder/generator step.
         gp_weight: weight of the gradient penalty (``wasserstein`` only).
-        rec_weight: weight of the cycle-consistency (reconstruction MSE) term.
+        rec_weight: weight of the cycle-consistency (reconstruction) term.
         autocast: a context manager factory for mixed precision (``contextlib.nullcontext`` off).
+        shards: parts each batch is cut into, their gradients computed in parallel threads and
+            summed (weighted by their share of the batch: every loss term is a mean over
+            samples, so the sum is the whole batch's gradient). For the CPU: two shards at one
+            thread each train faster than one batch on two threads, because the networks' small
+            matrix products scale poorly across threads. 1 (the default) runs every step on the
+            calling thread with torch's global random generator, as an unsharded trainer does.
     """
 
     def __init__(self, nets: TadGANNets, *, loss: str, learning_rate: float, n_critic: int,
                  gp_weight: float, rec_weight: float,
-                 autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
-                 ) -> None:
+                 autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+                 shards: int = 1) -> None:
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+        if int(shards) < 1:
+            raise ValueError(f"shards must be >= 1, got {shards!r}")
         self.nets = nets
         self.loss = loss
         self.n_critic = int(n_critic)
         self.gp_weight = float(gp_weight)
         self.rec_weight = float(rec_weight)
         self.autocast = autocast
+        self.shards = int(shards)
+        self._pool: ThreadPoolExecutor | None = None
+        self._rngs: list[torch.Generator | None] = [None]
 
         def adam(*modules: torch.nn.Module) -> torch.optim.Adam:
             params = [p for m in modules for p in m.parameters()]
@@ -97,36 +114,102 @@ class AdversarialTrainer:
         self.opt_cz = adam(nets.critic_z)
         self.opt_eg = adam(nets.encoder, nets.generator)
 
-    def _critic_step(self, critic: torch.nn.Module, optimiser: torch.optim.Optimizer,
-                     real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+    @contextlib.contextmanager
+    def running(self) -> Iterator[AdversarialTrainer]:
+        """The block in which :meth:`minibatch` runs: with ``shards > 1``, one worker thread per
+        extra shard, torch's threads divided among the shards (restored on exit) and one random
+        generator per shard, seeded from torch's global generator."""
+        if self.shards == 1:
+            yield self
+            return
+        threads = torch.get_num_threads()
+        per_shard = max(1, threads // self.shards)
+        seeds = torch.randint(0, 2**62, (self.shards,)).tolist()
+        self._rngs = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
+        torch.set_num_threads(per_shard)
+        self._pool = ThreadPoolExecutor(self.shards - 1, thread_name_prefix="tadgan-shard",
+                                        initializer=torch.set_num_threads,
+                                        initargs=(per_shard,))
+        try:
+            yield self
+        finally:
+            self._pool.shutdown()
+            self._pool = None
+            self._rngs = [None]
+            torch.set_num_threads(threads)
+
+    def _sharded(self, task: Callable[..., _T], *tensors: torch.Tensor) -> list[_T]:
+        """``task(*parts, weight=share)`` for each shard's parts of ``tensors`` (cut along the
+        batch), the shards after the first in the worker threads; results in shard order."""
+        if self._pool is None:
+            return [task(*tensors, weight=1.0)]
+        n = tensors[0].shape[0]
+        parts = [t.tensor_split(self.shards) for t in tensors]
+        calls = [[p[k] for p in parts] for k in range(self.shards) if len(parts[0][k])]
+
+        def call(k: int) -> _T:
+            with random_source(self._rngs[k]):
+                return task(*calls[k], weight=calls[k][0].shape[0] / n)
+
+        futures = [self._pool.submit(call, k) for k in range(1, len(calls))]
+        first = call(0)
+        return [first, *(f.result() for f in futures)]
+
+    def _apply(self, optimiser: torch.optim.Optimizer, params: list[torch.nn.Parameter],
+               results: list[tuple[tuple[torch.Tensor | None, ...], dict[str, torch.Tensor]]]
+               ) -> dict[str, torch.Tensor]:
+        """Sum the shards' gradients (in shard order), take the optimiser step, return the
+        shards' loss terms summed (each already weighted by its shard's share)."""
+        for i, p in enumerate(params):
+            grads = [g[i] for g, _ in results if g[i] is not None]
+            p.grad = functools.reduce(torch.add, grads) if grads else None
+        optimiser.step()
+        terms = results[0][1]
+        for _, more in results[1:]:
+            terms = {key: value + more[key] for key, value in terms.items()}
+        return terms
+
+    def _critic_grads(self, critic: torch.nn.Module, params: list[torch.nn.Parameter],
+                      real: torch.Tensor, fake: torch.Tensor, *, weight: float):
+        """Gradient of one shard's critic loss (times ``weight``) and its weighted terms."""
         with self.autocast():
             scores = critic(torch.cat((real, fake))).float()
         real_score, fake_score = scores[: len(real)], scores[len(real):]
         if self.loss == "wasserstein":
             l_real, l_fake = wasserstein_critic_losses(real_score, fake_score)
             with self.autocast():
-                penalty = gradient_penalty(critic, real, fake).float()
+                penalty = gradient_penalty(functools.partial(critic, constant_slopes=True),
+                                           real, fake).float()
             total = l_real + l_fake + self.gp_weight * penalty
             terms = {"real": l_real, "fake": l_fake, "penalty": penalty}
         else:
             l_real, l_fake = bce_critic_losses(real_score, fake_score)
             total = l_real + l_fake
             terms = {"real": l_real, "fake": l_fake}
-        optimiser.zero_grad(set_to_none=True)
-        total.backward()
-        optimiser.step()
-        return terms
+        return _weighted_grads(total, params, terms, weight)
+
+    def _critic_step(self, critic: torch.nn.Module, optimiser: torch.optim.Optimizer,
+                     real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        params = list(critic.parameters())
+        results = self._sharded(functools.partial(self._critic_grads, critic, params), real, fake)
+        return self._apply(optimiser, params, results)
+
+    def _fakes(self, x: torch.Tensor, z: torch.Tensor, *, weight: float):
+        with torch.no_grad(), self.autocast():
+            return self.nets.encoder(x).float(), self.nets.generator(z).float()
 
     def minibatch(self, x_all: torch.Tensor) -> dict[str, torch.Tensor]:
         """Train on one minibatch of ``n_critic * batch`` windows; return the losses (detached,
-        critic terms averaged over the critic iterations)."""
+        critic terms averaged over the critic iterations). Call it inside :meth:`running`
+        when ``shards > 1`` (outside, it runs unsharded)."""
         nets = self.nets
         batches = x_all.tensor_split(self.n_critic)  # n_critic parts even when not divisible
         latent = nets.critic_z.net[0].in_features
         z_all = torch.randn(x_all.shape[0], latent, device=x_all.device)
-        with torch.no_grad(), self.autocast(), _lstms_in_inference_mode(nets):
-            ex_all = nets.encoder(x_all).float()
-            gz_all = nets.generator(z_all).float()
+        with _lstms_in_inference_mode(nets):
+            fakes = self._sharded(self._fakes, x_all, z_all)
+        ex_all = torch.cat([e for e, _ in fakes]) if len(fakes) > 1 else fakes[0][0]
+        gz_all = torch.cat([g for _, g in fakes]) if len(fakes) > 1 else fakes[0][1]
         sums: dict[str, torch.Tensor] = {}
         start = 0
         for x in batches:
@@ -143,28 +226,43 @@ class AdversarialTrainer:
         losses.update(self._encoder_generator_step(x, z))
         return losses
 
+    def _encoder_generator_grads(self, params: list[torch.nn.Parameter], x: torch.Tensor,
+                                 z: torch.Tensor, *, weight: float):
+        nets = self.nets
+        with self.autocast():
+            ex = nets.encoder(x)
+            generated = nets.generator(torch.cat((z, ex)))
+            gz, x_rec = generated[: len(z)], generated[len(z):]
+            adv_x = _adversarial_generator_loss(self.loss, nets.critic_x(gz).float())
+            adv_z = _adversarial_generator_loss(self.loss, nets.critic_z(ex).float())
+            rec = F.mse_loss(x_rec.float(), x)
+        total = adv_x + adv_z + self.rec_weight * rec
+        terms = {"eg_adv_x": adv_x, "eg_adv_z": adv_z, "eg_reconstruction": rec}
+        return _weighted_grads(total, params, terms, weight)
+
     def _encoder_generator_step(self, x: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
         nets = self.nets
         critics = (nets.critic_x, nets.critic_z)
-        for critic in critics:
+        params = [p for m in (nets.encoder, nets.generator) for p in m.parameters()]
+        for critic in critics:  # no weight gradients for the critics in this step
             critic.requires_grad_(False)
         try:
-            with self.autocast():
-                ex = nets.encoder(x)
-                generated = nets.generator(torch.cat((z, ex)))
-                gz, x_rec = generated[: len(z)], generated[len(z):]
-                adv_x = _adversarial_generator_loss(self.loss, nets.critic_x(gz).float())
-                adv_z = _adversarial_generator_loss(self.loss, nets.critic_z(ex).float())
-                rec = F.mse_loss(x_rec.float(), x)
-            total = adv_x + adv_z + self.rec_weight * rec
-            self.opt_eg.zero_grad(set_to_none=True)
-            total.backward()
-            self.opt_eg.step()
+            results = self._sharded(functools.partial(self._encoder_generator_grads, params), x, z)
         finally:
             for critic in critics:
                 critic.requires_grad_(True)
-        return {"eg_adv_x": adv_x.detach(), "eg_adv_z": adv_z.detach(),
-                "eg_reconstruction": rec.detach()}
+        return self._apply(self.opt_eg, params, results)
+
+
+def _weighted_grads(total: torch.Tensor, params: list[torch.nn.Parameter],
+                    terms: dict[str, torch.Tensor], weight: float):
+    """``(d(weight * total)/d params, {name: weight * term})``, terms detached; ``weight`` 1
+    multiplies nothing (an unsharded step computes exactly what ``total.backward()`` would)."""
+    if weight != 1.0:
+        total = total * weight
+        terms = {key: value * weight for key, value in terms.items()}
+    grads = torch.autograd.grad(total, params, allow_unused=True)
+    return grads, {key: value.detach() for key, value in terms.items()}
 
 
 def minibatch_plan(n_windows: int, batch_size: int, n_critic: int) -> tuple[int, int]:
@@ -192,14 +290,15 @@ def train(detector, trainer: AdversarialTrainer, windows: torch.Tensor, *, epoch
     device = windows.device
     n_minibatches, size = minibatch_plan(n, batch_size, trainer.n_critic)
     trainer.nets.train()
-    for epoch in range(epochs):
-        order = torch.randperm(n, generator=generator)
-        if size > n:  # fewer windows than one minibatch: repeat the permutation
-            order = order.repeat(math.ceil(size / n))[:size]
-        order = order.to(device)
-        sums: dict[str, torch.Tensor] = {}
-        for i in range(n_minibatches):
-            losses = trainer.minibatch(windows[order[i * size : (i + 1) * size]])
-            for key, value in losses.items():
-                sums[key] = sums.get(key, 0.0) + value
-        end_epoch(detector, epoch, epochs, sums, n_minibatches)
+    with trainer.running():
+        for epoch in range(epochs):
+            order = torch.randperm(n, generator=generator)
+            if size > n:  # fewer windows than one minibatch: repeat the permutation
+                order = order.repeat(math.ceil(size / n))[:size]
+            order = order.to(device)
+            sums: dict[str, torch.Tensor] = {}
+            for i in range(n_minibatches):
+                losses = trainer.minibatch(windows[order[i * size : (i + 1) * size]])
+                for key, value in losses.items():
+                    sums[key] = sums.get(key, 0.0) + value
+            end_epoch(detector, epoch, epochs, sums, n_minibatches)
