@@ -15,6 +15,13 @@ Engineering of the step (same mathematics as the reference, fewer and larger ker
   parameters are frozen (no weight gradients computed for them).
 * Losses stay on the device and are copied to the host once per epoch: no per-step host
   synchronisation on a GPU.
+* The gradient penalty's pass runs the critics' LeakyReLUs with constant slopes
+  (:func:`.network.run_layers`): bit-identical values and gradients, a cheaper double backward.
+* On the CPU with two or more threads, each batch is cut into shards (``shards``) whose gradients
+  are computed in parallel threads (torch's threads divided among them) and summed: the LSTMs' and
+  convolutions' small matrix products scale poorly over threads within one operation, two
+  independent halves scale well. Each shard draws its dropout masks and penalty interpolates
+  from its own generator (:func:`.network.random_source`), so a sharded run is deterministic.
 """
 
 from __future__ import annotations
@@ -78,7 +85,7 @@ class AdversarialTrainer:
             encoder + generator), Keras' Adam otherwise (betas 0.9, 0.999, eps 1e-7).
         n_critic: critic iterations per encoder/generator step.
         gp_weight: weight of the gradient penalty (``wasserstein`` only).
-        rec_weight: weight of the cycle-consistency (reconstruction) term.
+        rec_weight: weight of the cycle-consistency (reconstruction MSE) term.
         autocast: a context manager factory for mixed precision (``contextlib.nullcontext`` off).
         shards: parts each batch is cut into, their gradients computed in parallel threads and
             summed (weighted by their share of the batch: every loss term is a mean over
