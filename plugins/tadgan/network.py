@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
@@ -224,13 +224,15 @@ class TadGANNets(nn.Module):
         keras_init_(self)
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                     alpha: torch.Tensor | None = None) -> torch.Tensor:
+def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
+                     fake: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
     """WGAN-GP penalty ``mean((||grad_u critic(u)||_2 - 1)^2)`` on ``u = a*real + (1-a)*fake``.
 
-    ``alpha`` (one value per sample, uniform in [0, 1] when ``None``) mixes each real sample with
-    its fake counterpart; the gradient norm is taken over all of a sample's values, as the
-    reference does. The graph is kept so the penalty can be back-propagated into the critic.
+    ``critic`` is any callable from samples to one score each (the trainer passes the critics with
+    ``constant_slopes=True``). ``alpha`` (one value per sample, uniform in [0, 1] when ``None``,
+    drawn from this thread's :func:`random_source`) mixes each real sample with its fake
+    counterpart; the gradient norm is taken over all of a sample's values, as the reference does.
+    The graph is kept so the penalty can be back-propagated into the critic.
     """
     if alpha is None:
         alpha = torch.rand(real.shape[0], device=real.device, dtype=real.dtype,
