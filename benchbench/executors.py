@@ -209,8 +209,14 @@ class _Slot:
     def exit_description(self) -> str:
         if self.process is None:
             return _describe_exit(None)
-        self.process.join(timeout=5)
-        return _describe_exit(self.process.exitcode)
+        # The pool's management thread may be reaping the same process: its waitpid wins and
+        # ours reads nothing for a moment, so look again until the status shows (5 s at most).
+        deadline = time.monotonic() + 5.0
+        while True:
+            self.process.join(timeout=0.2)
+            code = self.process.exitcode
+            if code is not None or time.monotonic() > deadline:
+                return _describe_exit(code)
 
     def kill(self) -> None:
         for proc in list(getattr(self.pool, "_processes", {}).values()) or [self.process]:
