@@ -111,7 +111,7 @@ class AdversarialTrainer:
         self.autocast = autocast
         self.shards = int(shards)
         self._pool: ThreadPoolExecutor | None = None
-        self._rngs: list[torch.Generator | None] = [None]
+        self._rngs: list[torch.Generator] = []  # one per shard, inside running()
 
         def adam(*modules: torch.nn.Module) -> torch.optim.Adam:
             params = [p for m in modules for p in m.parameters()]
@@ -142,7 +142,7 @@ class AdversarialTrainer:
         finally:
             self._pool.shutdown()
             self._pool = None
-            self._rngs = [None]
+            self._rngs = []
             torch.set_num_threads(threads)
 
     def _sharded(self, task: Callable[..., _T], *tensors: torch.Tensor) -> list[_T]:
@@ -215,8 +215,9 @@ class AdversarialTrainer:
         z_all = torch.randn(x_all.shape[0], latent, device=x_all.device)
         with _lstms_in_inference_mode(nets):
             fakes = self._sharded(self._fakes, x_all, z_all)
-        ex_all = torch.cat([e for e, _ in fakes]) if len(fakes) > 1 else fakes[0][0]
-        gz_all = torch.cat([g for _, g in fakes]) if len(fakes) > 1 else fakes[0][1]
+        # the shards' E(x) and G(z), back in batch order (one shard: its tensors as they are)
+        ex_all, gz_all = (torch.cat(parts) if len(parts) > 1 else parts[0]
+                          for parts in zip(*fakes))
         sums: dict[str, torch.Tensor] = {}
         start = 0
         for x in batches:
