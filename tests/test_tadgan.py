@@ -104,26 +104,76 @@ def test_one_training_step_changes_all_four_networks(loss):
     assert all(torch.isfinite(v) for v in losses.values())
 
 
-def test_constant_slopes_give_leaky_relu_values_and_penalty_gradients_bit_for_bit():
+def _critic_outputs(critic, real, fake, activations, seed):
+    """Scores of real and fake, the penalty, and the gradients of a critic loss plus the penalty,
+    with every random draw (dropout masks, interpolates) from a numpy generator seeded ``seed``."""
+    with network.random_source(np.random.Generator(np.random.SFC64(seed))):
+        scores = critic(torch.cat((real, fake)), activations)
+        penalty = network.gradient_penalty(
+            functools.partial(critic, activations=activations), real, fake)
+    loss = scores[: len(real)].mean() - scores[len(real):].mean() + 10.0 * penalty
+    grads = torch.autograd.grad(loss, list(critic.parameters()), allow_unused=True)
+    return scores, penalty, grads
+
+
+def _critics():
     torch.manual_seed(0)
-    nets = network.TadGANNets(24, 1, latent=4, critic_x_filters=8).eval()  # no dropout
-    for critic, shape in ((nets.critic_x, (6, 24, 1)), (nets.critic_z, (6, 4))):
-        real, fake, alpha = torch.randn(shape), torch.randn(shape), torch.rand(6)
-        assert torch.equal(critic(real), critic(real, constant_slopes=True))
-        grads = []
-        for constant in (False, True):
-            penalty = network.gradient_penalty(
-                functools.partial(critic, constant_slopes=constant), real, fake, alpha)
-            grads.append(torch.autograd.grad(penalty, list(critic.parameters()),
-                                             allow_unused=True))
-        for plain, constant in zip(*grads):
+    nets = network.TadGANNets(24, 1, latent=4, critic_x_filters=8).train()  # with dropout
+    return ((nets.critic_x, (6, 24, 1)), (nets.critic_z, (6, 4)))
+
+
+def test_constant_slopes_give_leaky_relu_values_and_penalty_gradients_bit_for_bit():
+    for critic, shape in _critics():
+        real, fake = torch.randn(shape), torch.randn(shape)
+        plain = _critic_outputs(critic, real, fake, "layers", seed=1)
+        constant = _critic_outputs(critic, real, fake, "constant_slopes", seed=1)
+        assert torch.equal(plain[0], constant[0]) and torch.equal(plain[1], constant[1])
+        for a, b in zip(plain[2], constant[2]):
             # biases: autograd sends zeros back through the forward pass to the hidden layers'
             # biases, constant slopes leave them out of the penalty's graph (None); no gradient
             # reaches the output bias either way
-            if constant is None:
-                assert plain is None or not torch.any(plain)
+            if b is None:
+                assert a is None or not torch.any(a)
             else:
-                assert torch.equal(plain, constant)
+                assert torch.equal(a, b)
+
+
+def test_fused_activations_match_the_layers_up_to_rounding():
+    for critic, shape in _critics():
+        real, fake = torch.randn(shape), torch.randn(shape)
+        # the same generator: the fused product draws each dropout mask where the layer would
+        plain = _critic_outputs(critic, real, fake, "layers", seed=2)
+        fused = _critic_outputs(critic, real, fake, "fused", seed=2)
+        torch.testing.assert_close(plain[0], fused[0], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(plain[1], fused[1], rtol=1e-5, atol=1e-6)
+        for a, b in zip(plain[2], fused[2]):
+            if b is None:
+                assert a is None or not torch.any(a)
+            else:
+                torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+        assert not torch.equal(plain[0], _critic_outputs(critic, real, fake, "fused", seed=3)[0])
+    with pytest.raises(ValueError, match="activations must be one of"):
+        network.run_layers(torch.nn.Sequential(), torch.zeros(1), "leaky")
+
+
+@pytest.mark.parametrize("slope", [0.2, 0.0, 1.0, 1.5, -0.3])
+def test_slopes_equal_where_bit_for_bit(slope):
+    h = torch.tensor([-2.0, -0.0, 0.0, 1e-30, -1e-30, 3.0, float("inf"), -float("inf")])
+    h = torch.cat((h, torch.randn(1000)))
+    expected = torch.where(h > 0, 1.0, slope)
+    assert torch.equal(network.slopes(h, slope), expected)
+    finite = h[torch.isfinite(h)]  # (inf * a slope of 0 is NaN, LeakyReLU's is 0)
+    assert torch.equal(finite * network.slopes(finite, slope), torch.nn.LeakyReLU(slope)(finite))
+
+
+def test_dropout_mask_is_the_comparison_of_its_random_bits():
+    torch.manual_seed(4)
+    like = torch.zeros(1)
+    mask = network.keep_mask((300, 7), 0.25, like)
+    torch.manual_seed(4)
+    bits = network.random_bits((300, 7), like)
+    keep = bits >= round(0.25 * 65536) - 32768
+    assert torch.equal(mask, keep.float() * (1 / 0.75))
 
 
 def _one_minibatch(loss, shards, windows):

@@ -15,13 +15,16 @@ Engineering of the step (same mathematics as the reference, fewer and larger ker
   parameters are frozen (no weight gradients computed for them).
 * Losses stay on the device and are copied to the host once per epoch: no per-step host
   synchronisation on a GPU.
-* The gradient penalty's pass runs the critics' LeakyReLUs with constant slopes
-  (:func:`.network.run_layers`): bit-identical values and gradients, a cheaper double backward.
+* Every critic pass runs the LeakyReLUs as products with constant slopes
+  (:func:`.network.run_layers`): bit-identical values and gradients to the layers, a double
+  backward that stops at the slopes, and float kernels instead of torch's slow bool ones.
 * On the CPU with two or more threads, each batch is cut into shards (``shards``) whose gradients
   are computed in parallel threads (torch's threads divided among them) and summed: the LSTMs' and
   convolutions' small matrix products scale poorly over threads within one operation, two
   independent halves scale well. Each shard draws its dropout masks and penalty interpolates
-  from its own generator (:func:`.network.random_source`), so a sharded run is deterministic.
+  from its own numpy generator (:func:`.network.random_source`), so a sharded run is
+  deterministic, and runs the critics' LeakyReLU and dropout as one product (``"fused"``
+  activations: the same mathematics, rounded differently).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -93,6 +97,7 @@ class AdversarialTrainer:
             thread each train faster than one batch on two threads, because the networks' small
             matrix products scale poorly across threads. 1 (the default) runs every step on the
             calling thread with torch's global random generator, as an unsharded trainer does.
+            With more, the critics run with fused activations (:func:`.network.run_layers`).
     """
 
     def __init__(self, nets: TadGANNets, *, loss: str, learning_rate: float, n_critic: int,
@@ -111,7 +116,10 @@ class AdversarialTrainer:
         self.autocast = autocast
         self.shards = int(shards)
         self._pool: ThreadPoolExecutor | None = None
-        self._rngs: list[torch.Generator] = []  # one per shard, inside running()
+        self._rngs: list[np.random.Generator] = []  # one per shard, inside running()
+        # one shard computes exactly what the layers do (and so reproduces earlier runs bit for
+        # bit); the sharded CPU path fuses each LeakyReLU with its dropout
+        self._activations = "fused" if self.shards > 1 else "constant_slopes"
 
         def adam(*modules: torch.nn.Module) -> torch.optim.Adam:
             params = [p for m in modules for p in m.parameters()]
@@ -125,14 +133,14 @@ class AdversarialTrainer:
     def running(self) -> Iterator[AdversarialTrainer]:
         """The block in which :meth:`minibatch` runs: with ``shards > 1``, one worker thread per
         extra shard, torch's threads divided among the shards (restored on exit) and one random
-        generator per shard, seeded from torch's global generator."""
+        numpy generator (SFC64) per shard, seeded from torch's global generator."""
         if self.shards == 1:
             yield self
             return
         threads = torch.get_num_threads()
         per_shard = max(1, threads // self.shards)
         seeds = torch.randint(0, 2**62, (self.shards,)).tolist()
-        self._rngs = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
+        self._rngs = [np.random.Generator(np.random.SFC64(seed)) for seed in seeds]
         torch.set_num_threads(per_shard)
         self._pool = ThreadPoolExecutor(self.shards - 1, thread_name_prefix="tadgan-shard",
                                         initializer=torch.set_num_threads,
@@ -180,13 +188,14 @@ class AdversarialTrainer:
                       real: torch.Tensor, fake: torch.Tensor, *, weight: float):
         """Gradient of one shard's critic loss (times ``weight``) and its weighted terms."""
         with self.autocast():
-            scores = critic(torch.cat((real, fake))).float()
+            scores = critic(torch.cat((real, fake)), self._activations).float()
         real_score, fake_score = scores[: len(real)], scores[len(real):]
         if self.loss == "wasserstein":
             l_real, l_fake = wasserstein_critic_losses(real_score, fake_score)
             with self.autocast():
-                penalty = gradient_penalty(functools.partial(critic, constant_slopes=True),
-                                           real, fake).float()
+                penalty = gradient_penalty(
+                    functools.partial(critic, activations=self._activations),
+                    real, fake).float()
             total = l_real + l_fake + self.gp_weight * penalty
             terms = {"real": l_real, "fake": l_fake, "penalty": penalty}
         else:
@@ -241,8 +250,10 @@ class AdversarialTrainer:
             ex = nets.encoder(x)
             generated = nets.generator(torch.cat((z, ex)))
             gz, x_rec = generated[: len(z)], generated[len(z):]
-            adv_x = _adversarial_generator_loss(self.loss, nets.critic_x(gz).float())
-            adv_z = _adversarial_generator_loss(self.loss, nets.critic_z(ex).float())
+            adv_x = _adversarial_generator_loss(
+                self.loss, nets.critic_x(gz, self._activations).float())
+            adv_z = _adversarial_generator_loss(
+                self.loss, nets.critic_z(ex, self._activations).float())
             rec = F.mse_loss(x_rec.float(), x)
         total = adv_x + adv_z + self.rec_weight * rec
         terms = {"eg_adv_x": adv_x, "eg_adv_z": adv_z, "eg_reconstruction": rec}
