@@ -11,6 +11,10 @@ Two measurements:
    (35 epochs, DTW / mult), run through the harness exactly as ``bench run --profile paper`` runs
    it (load, aggregate to 600 s, fit, score, threshold, metrics), with its wall time beside the
    reference implementation's 1,615 s on this machine kind (REFERENCE.md).
+3. ``--phases``: where one training minibatch (5 x 64 windows, reference-sized networks) spends
+   its time: the critic-x steps, the critic-z steps, the E/G step and the rest (the batched E(x),
+   G(z) for the critics' fakes), mean of 12 minibatches after 3 of warm-up, with the trainer's
+   shards as ``cpu_shards="auto"`` picks them (``--shards`` to force a count).
 
 Set ``OMP_NUM_THREADS`` to fix the thread count (torch uses every core by default).
 
@@ -19,6 +23,7 @@ Usage::
     python benchmarks/bench_tadgan.py                      # growth table, tadgan and gan
     python benchmarks/bench_tadgan.py --detectors tadgan --lengths 4000 --epochs 5
     python benchmarks/bench_tadgan.py --nab ../shared/datasets   # the 35-epoch NAB job
+    python benchmarks/bench_tadgan.py --phases                    # one minibatch's phases
 """
 
 from __future__ import annotations
@@ -73,6 +78,51 @@ def nab_job(data_dir: str, name: str, device: str) -> dict:
             "f1": overlap["f1"], "device": record["device"]}
 
 
+def phases(shards: int | None, minibatches: int = 12) -> dict:
+    """Seconds per minibatch of each training phase (wall time, trainer methods timed)."""
+    import torch
+    from benchbench_plugins.tadgan.network import TadGANNets
+    from benchbench_plugins.tadgan.training import AdversarialTrainer
+
+    if shards is None:
+        shards = 2 if torch.get_num_threads() >= 2 else 1
+    torch.manual_seed(0)
+    nets = TadGANNets(100, 1).train()
+    trainer = AdversarialTrainer(nets, loss="wasserstein", learning_rate=5e-4, n_critic=5,
+                                 gp_weight=10.0, rec_weight=10.0, shards=shards)
+    seconds = {"critic_x": 0.0, "critic_z": 0.0, "encoder_generator": 0.0}
+    critic_step, eg_step = trainer._critic_step, trainer._encoder_generator_step
+
+    def timed_critic(critic, *args):
+        start = time.perf_counter()
+        result = critic_step(critic, *args)
+        key = "critic_x" if critic is nets.critic_x else "critic_z"
+        seconds[key] += time.perf_counter() - start
+        return result
+
+    def timed_eg(*args):
+        start = time.perf_counter()
+        result = eg_step(*args)
+        seconds["encoder_generator"] += time.perf_counter() - start
+        return result
+
+    trainer._critic_step, trainer._encoder_generator_step = timed_critic, timed_eg
+    windows = torch.rand(6 * 320, 100, 1) * 2 - 1
+    with trainer.running():
+        for _ in range(3):
+            trainer.minibatch(windows[:320])
+        for key in seconds:  # the warm-up does not count
+            seconds[key] = 0.0
+        start = time.perf_counter()
+        for i in range(minibatches):
+            trainer.minibatch(windows[(i % 6) * 320 : (i % 6 + 1) * 320])
+        total = time.perf_counter() - start
+    out = {key: value / minibatches for key, value in seconds.items()}
+    out["fakes_and_rest"] = total / minibatches - sum(out.values())
+    out["minibatch"] = total / minibatches
+    return {"threads": torch.get_num_threads(), "shards": shards, **out}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the options and print the table (or the NAB job's line)."""
     parser = speedkit_parser(__doc__.splitlines()[0], '{"error_type": "point"}')
@@ -80,12 +130,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--detectors", default="tadgan,gan", help="tadgan, gan or both")
     parser.add_argument("--nab", metavar="DATA_DIR", default=None,
                         help="run the 35-epoch paper-profile job on NAB's art_daily_jumpsup")
+    parser.add_argument("--phases", action="store_true",
+                        help="time the phases of one training minibatch instead")
+    parser.add_argument("--shards", type=int, default=None,
+                        help="with --phases: shards per batch (default as cpu_shards='auto')")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.detectors.split(",") if n.strip()]
 
     import torch
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    if args.phases:
+        r = phases(args.shards)
+        print(json.dumps(r) if args.json else
+              f"{r['threads']} thread(s), {r['shards']} shard(s), seconds per minibatch: "
+              + ", ".join(f"{key} {value:.3f}" for key, value in r.items()
+                          if key not in ("threads", "shards")))
+        return
     if args.nab:
         for name in names:
             r = nab_job(args.nab, name, args.device)

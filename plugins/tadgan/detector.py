@@ -199,10 +199,11 @@ _ARGS_DOC = """
             error on the CPU).
         cpu_shards: on the CPU, each batch is cut into this many shards whose gradients are
             computed in parallel threads (torch's threads divided among them) and summed: the
-            same mathematics, about 1.2x faster with two shards at one thread each than one
+            same mathematics, about 1.3x faster with two shards at one thread each than one
             batch on two threads. ``"auto"``: 2 when torch has two or more threads, else 1.
-            Ignored on CUDA. Like the thread count, it changes the random stream: identical
-            scores need the same seed, threads and shards.
+            Ignored on CUDA. Like the thread count, it changes the random stream (two or more
+            shards draw from numpy generators and fuse each critic LeakyReLU with its dropout,
+            rounded differently): identical scores need the same seed, threads and shards.
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         random_state: seed of initialisation, shuffling, dropout and z; same seed + same data +
             CPU gives identical scores.
