@@ -178,14 +178,16 @@ def run_layers(layers: nn.Sequential, h: torch.Tensor, activations: str = "layer
     * ``"layers"``: as the modules are.
     * ``"constant_slopes"``: each LeakyReLU is ``h * slope(h)`` with the slope (1 or
       ``negative_slope``) a constant of the autograd graph. Same values and first derivatives as
-      :class:`torch.nn.LeakyReLU`, bit for bit, for the gradient penalty's pass: its double
-      backward then stops at the slopes (LeakyReLU's second derivative is 0 anyway) instead of
-      sending zeros back through the forward convolutions (a critic-x step about 10 % faster).
+      :class:`torch.nn.LeakyReLU`, bit for bit; the one-shard trainer runs every critic pass so.
+      In the gradient penalty's pass the double backward then stops at the slopes (LeakyReLU's
+      second derivative is 0 anyway) instead of sending zeros back through the forward
+      convolutions (a critic-x step about 10 % faster), and no pass needs LeakyReLU's slower
+      backward kernel.
     * ``"fused"``: each LeakyReLU and the :class:`FastDropout` after it are one product
       ``h * (slope(h) * mask)``, the factor a constant of the graph: the same values and first
       derivatives as the layers up to rounding (``h * (slope * mask)`` against
-      ``(h * slope) * mask``), with a third of their elementwise passes, and a double backward
-      that stops at the factors. The sharded trainer uses it for every critic pass.
+      ``(h * slope) * mask``), with fewer elementwise passes forward and backward, and a double
+      backward that stops at the factors. The sharded trainer uses it for every critic pass.
     """
     if activations not in ACTIVATIONS:
         raise ValueError(f"activations must be one of {', '.join(ACTIVATIONS)}, "
