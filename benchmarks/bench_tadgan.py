@@ -84,12 +84,14 @@ def phases(shards: int | None, minibatches: int = 12) -> dict:
     from benchbench_plugins.tadgan.network import TadGANNets
     from benchbench_plugins.tadgan.training import AdversarialTrainer
 
-    if shards is None:
-        shards = 2 if torch.get_num_threads() >= 2 else 1
+    # the detector's defaults (the reference's settings) and its own "auto" shard rule
+    det = TadGAN(cpu_shards="auto" if shards is None else shards)
+    shards = det._shards(torch.device("cpu"))
     torch.manual_seed(0)
-    nets = TadGANNets(100, 1).train()
-    trainer = AdversarialTrainer(nets, loss="wasserstein", learning_rate=5e-4, n_critic=5,
-                                 gp_weight=10.0, rec_weight=10.0, shards=shards)
+    nets = TadGANNets(det.window_size, 1).train()
+    trainer = AdversarialTrainer(nets, loss=det._loss, learning_rate=det.learning_rate,
+                                 n_critic=det.n_critic, gp_weight=det._gp_weight(),
+                                 rec_weight=det.rec_weight, shards=shards)
     seconds = {"critic_x": 0.0, "critic_z": 0.0, "encoder_generator": 0.0}
     critic_step, eg_step = trainer._critic_step, trainer._encoder_generator_step
 
@@ -107,15 +109,16 @@ def phases(shards: int | None, minibatches: int = 12) -> dict:
         return result
 
     trainer._critic_step, trainer._encoder_generator_step = timed_critic, timed_eg
-    windows = torch.rand(6 * 320, 100, 1) * 2 - 1
+    size = det.batch_size * det.n_critic
+    windows = torch.rand(6 * size, det.window_size, 1) * 2 - 1
     with trainer.running():
         for _ in range(3):
-            trainer.minibatch(windows[:320])
+            trainer.minibatch(windows[:size])
         for key in seconds:  # the warm-up does not count
             seconds[key] = 0.0
         start = time.perf_counter()
         for i in range(minibatches):
-            trainer.minibatch(windows[(i % 6) * 320 : (i % 6 + 1) * 320])
+            trainer.minibatch(windows[(i % 6) * size : (i % 6 + 1) * size])
         total = time.perf_counter() - start
     out = {key: value / minibatches for key, value in seconds.items()}
     out["fakes_and_rest"] = total / minibatches - sum(out.values())
