@@ -260,11 +260,15 @@ def run_job(job: Job, registries: Registries | None = None,
     """Run one job through the whole pipeline; a failing job returns a failed record.
 
     The job runs with ``job.threads`` torch threads and under ``job.timeout`` seconds (see
-    :mod:`benchbench.jobcontrol`); past it the record says ``status = "timeout"``.
+    :mod:`benchbench.jobcontrol`); past it the record says ``status = "timeout"``. The process's
+    malloc is tuned for training loops first (:mod:`benchbench.allocator`, recorded as
+    ``malloc``).
     """
+    from benchbench.allocator import tune_malloc
     from benchbench.jobcontrol import JobTimeout, time_limit, torch_threads
 
     record = base_record(job)
+    record["malloc"] = tune_malloc()  # once per process; see benchbench.allocator
     # one-time costs of a fresh worker (plugins, torch and pipeline imports) stay outside the
     # limit, which measures the job's own work
     registries = registries or _registries_for(job)
