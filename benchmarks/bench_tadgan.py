@@ -12,11 +12,13 @@ Two measurements:
    it (load, aggregate to 600 s, fit, score, threshold, metrics), with its wall time beside the
    reference implementation's 1,615 s on this machine kind (REFERENCE.md).
 3. ``--phases``: where one training minibatch (5 x 64 windows, reference-sized networks) spends
-   its time: the critic-x steps, the critic-z steps, the E/G step and the rest (the batched E(x),
+   its time: the 5 critic iterations (Cx and Cz), the E/G step and the rest (the batched E(x),
    G(z) for the critics' fakes), mean of 12 minibatches after 3 of warm-up, with the trainer's
    shards as ``cpu_shards="auto"`` picks them (``--shards`` to force a count).
 
-Set ``OMP_NUM_THREADS`` to fix the thread count (torch uses every core by default).
+Set ``OMP_NUM_THREADS`` to fix the thread count (torch uses every core by default). The script
+tunes glibc's malloc as ``bench run`` does for its jobs (:mod:`benchbench.allocator`; set
+``BENCHBENCH_MALLOC=default`` to measure without).
 
 Usage::
 
@@ -92,14 +94,13 @@ def phases(shards: int | None, minibatches: int = 12) -> dict:
     trainer = AdversarialTrainer(nets, loss=det._loss, learning_rate=det.learning_rate,
                                  n_critic=det.n_critic, gp_weight=det._gp_weight(),
                                  rec_weight=det.rec_weight, shards=shards)
-    seconds = {"critic_x": 0.0, "critic_z": 0.0, "encoder_generator": 0.0}
-    critic_step, eg_step = trainer._critic_step, trainer._encoder_generator_step
+    seconds = {"critics": 0.0, "encoder_generator": 0.0}
+    critic_steps, eg_step = trainer._critic_steps, trainer._encoder_generator_step
 
-    def timed_critic(critic, *args):
+    def timed_critics(*args):
         start = time.perf_counter()
-        result = critic_step(critic, *args)
-        key = "critic_x" if critic is nets.critic_x else "critic_z"
-        seconds[key] += time.perf_counter() - start
+        result = critic_steps(*args)
+        seconds["critics"] += time.perf_counter() - start
         return result
 
     def timed_eg(*args):
@@ -108,7 +109,7 @@ def phases(shards: int | None, minibatches: int = 12) -> dict:
         seconds["encoder_generator"] += time.perf_counter() - start
         return result
 
-    trainer._critic_step, trainer._encoder_generator_step = timed_critic, timed_eg
+    trainer._critic_steps, trainer._encoder_generator_step = timed_critics, timed_eg
     size = det.batch_size * det.n_critic
     windows = torch.rand(6 * size, det.window_size, 1) * 2 - 1
     with trainer.running():
@@ -142,7 +143,9 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    from benchbench.allocator import tune_malloc
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, malloc {tune_malloc()}")
     if args.phases:
         r = phases(args.shards)
         print(json.dumps(r) if args.json else

@@ -10,7 +10,9 @@ Engineering of the step (same mathematics as the reference, fewer and larger ker
   batched forward pass per minibatch, without autograd and with the LSTMs' inference kernels (E and
   G do not change during the critic iterations, so this equals computing them per iteration;
   dropout stays in training mode, as in Keras' ``train_on_batch``).
-* The critic's real and fake samples go through it as one concatenated batch.
+* The critic's real and fake samples go through it as one concatenated batch, and each critic
+  iteration computes both critics' gradients in one call (they are independent; Cx's optimiser
+  step does not change Cz's loss), then takes both optimiser steps.
 * In the encoder/generator step, G(z) and G(E(x)) are one batched generator pass, and the critics'
   parameters are frozen (no weight gradients computed for them).
 * Losses stay on the device and are copied to the host once per epoch: no per-step host
@@ -204,11 +206,27 @@ class AdversarialTrainer:
             terms = {"real": l_real, "fake": l_fake}
         return _weighted_grads(total, params, terms, weight)
 
-    def _critic_step(self, critic: torch.nn.Module, optimiser: torch.optim.Optimizer,
-                     real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
-        params = list(critic.parameters())
-        results = self._sharded(functools.partial(self._critic_grads, critic, params), real, fake)
-        return self._apply(optimiser, params, results)
+    def _critics_grads(self, x_params: list[torch.nn.Parameter],
+                       z_params: list[torch.nn.Parameter], x: torch.Tensor, gz: torch.Tensor,
+                       z: torch.Tensor, ex: torch.Tensor, *, weight: float):
+        """One shard's gradients of both critics' losses, Cx on ``(x, G(z))`` then Cz on
+        ``(z, E(x))``: they do not depend on each other, and in this order the shard's random
+        draws are those of two separate steps."""
+        nets = self.nets
+        return (self._critic_grads(nets.critic_x, x_params, x, gz, weight=weight),
+                self._critic_grads(nets.critic_z, z_params, z, ex, weight=weight))
+
+    def _critic_steps(self, x: torch.Tensor, gz: torch.Tensor, z: torch.Tensor,
+                      ex: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """One critic iteration: both critics' gradients in one sharded call (one hand-off to
+        the worker threads, and Cz's small operations run beside the other shard's Cx), then
+        each critic's optimiser step. Returns the Cx and the Cz loss terms."""
+        nets = self.nets
+        x_params, z_params = list(nets.critic_x.parameters()), list(nets.critic_z.parameters())
+        results = self._sharded(functools.partial(self._critics_grads, x_params, z_params),
+                                x, gz, z, ex)
+        return (self._apply(self.opt_cx, x_params, [r[0] for r in results]),
+                self._apply(self.opt_cz, z_params, [r[1] for r in results]))
 
     def _fakes(self, x: torch.Tensor, z: torch.Tensor, *, weight: float):
         with torch.no_grad(), self.autocast():
@@ -232,8 +250,7 @@ class AdversarialTrainer:
         for x in batches:
             stop = start + len(x)
             z = z_all[start:stop]
-            cx = self._critic_step(nets.critic_x, self.opt_cx, x, gz_all[start:stop])
-            cz = self._critic_step(nets.critic_z, self.opt_cz, z, ex_all[start:stop])
+            cx, cz = self._critic_steps(x, gz_all[start:stop], z, ex_all[start:stop])
             for key, value in cx.items():
                 sums[f"cx_{key}"] = sums.get(f"cx_{key}", 0.0) + value.detach()
             for key, value in cz.items():
