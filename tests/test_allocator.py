@@ -73,16 +73,19 @@ def test_job_records_say_what_malloc_ran_with(tmp_path):
 
 
 FAULTS = """
-import json, resource
-import torch
+import ctypes, json, resource
 from benchbench.allocator import tune_malloc
 state = tune_malloc()
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+n = 40_000_000  # a 40 MB buffer made, written and freed, as a training step's activations are
 faults = []
-for _ in range(6):  # tensors of 4-40 MB made and freed, as a training step's activations are
+for _ in range(5):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    tensors = [torch.ones(n) for n in (10_000_000, 2_500_000, 1_000_000, 1_000_000, 6_000_000)]
-    y = tensors[0] * 2
-    del tensors, y
+    p = libc.malloc(n)
+    ctypes.memset(p, 1, n)
+    libc.free(p)
     faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 print(json.dumps({"state": state, "faults": faults}))
 """
@@ -102,9 +105,11 @@ def test_tuned_malloc_reuses_freed_memory_instead_of_faulting_it_in_again():
     default = _faults("default")
     tuned = _faults(None)
     assert default["state"].startswith("default") and tuned["state"] == "tuned"
-    # after the first round: glibc's defaults fault most of the 106 MB (26,000 pages) in again
-    # every round; tuned, the freed memory is mostly reused (measured: about 125,000 pages over
-    # the five rounds against 19,500-21,500)
-    default_faults, tuned_faults = sum(default["faults"][1:]), sum(tuned["faults"][1:])
-    assert default_faults > 5 * 10_000, default
-    assert tuned_faults < default_faults / 3, (tuned, default)
+    # glibc's defaults: 40 MB is above the mmap threshold's 32 MiB ceiling, so each buffer is
+    # fresh pages (9,766 faults) handed back on free; tuned: the freed block is reused. (Torch
+    # takes its tensors from posix_memalign, whose alignment padding can keep an exact-size freed
+    # block from fitting, so a toy loop of tensors settles only after a few rounds; a training
+    # loop's many sizes settle within its first steps, as the figures in the module say.)
+    pages = 40_000_000 // 4096
+    assert min(default["faults"][1:]) > pages * 9 // 10, default
+    assert max(tuned["faults"][1:]) < pages // 20, tuned
