@@ -42,8 +42,11 @@ def _inject(thread_id: int, exc: type[BaseException] | None) -> None:
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Raise :class:`JobTimeout` (with ``.seconds``) in this thread after ``seconds``.
 
-    ``None`` means no limit. Leaving the block early cancels the watchdog; an exception already
-    injected but not yet raised when the block ends is withdrawn, so it never escapes later.
+    ``None`` means no limit. The clock starts when the block starts: the watchdog thread is
+    started first and armed inside the block's ``try``, so the exception cannot arrive while the
+    watchdog is still starting (on a busy machine that takes longer than a short limit). Leaving
+    the block early cancels the watchdog; an exception already injected but not yet raised when
+    the block ends is withdrawn, so it never escapes later.
     """
     if seconds is None:
         yield
@@ -51,25 +54,30 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     thread_id = threading.get_ident()
     lock = threading.Lock()
     state = {"done": False, "fired": False}
+    armed, finished = threading.Event(), threading.Event()
 
-    def fire() -> None:
+    def watch() -> None:
+        armed.wait()
+        if finished.wait(seconds):
+            return
         with lock:
             if not state["done"]:
                 state["fired"] = True
                 _inject(thread_id, JobTimeout)
 
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
+    watchdog = threading.Thread(target=watch, name="benchbench-time-limit", daemon=True)
+    watchdog.start()
     try:
         try:
+            armed.set()
             yield
         finally:
+            finished.set()
+            armed.set()  # (a watchdog never armed still ends)
             with lock:
                 state["done"] = True
                 if state["fired"]:
                     _inject(thread_id, None)  # withdraw it if it has not been raised yet
-            timer.cancel()
     except JobTimeout:
         raise JobTimeout(seconds) from None
 
