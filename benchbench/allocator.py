@@ -11,8 +11,8 @@ activations, gradients and LSTM workspaces every step, so each step faults those
 :func:`tune_malloc` raises the mmap threshold to 64 MiB (the largest tensor a training step makes
 here is 25-50 MB), the trim threshold to 512 MiB, and pads each heap extension by 64 MiB, so
 freed memory is reused instead of returned. The cost is memory: a process keeps what its largest
-step used (TadGAN's peak resident size 0.69-0.75 GB against 0.61-0.68 GB). Values are not
-affected (where a tensor lives does not change what is computed).
+step used (peak resident size over TadGAN minibatches at two threads 685-752 MiB against
+612-677 MiB). Values are not affected (where a tensor lives does not change what is computed).
 
 The runner calls it at the start of every job (:func:`benchbench.runner.run_job`): the harness
 owns its processes (the driver, the process executor's workers, Dask workers). Setting the
