@@ -34,9 +34,10 @@ M_TOP_PAD = -2
 M_MMAP_THRESHOLD = -3
 
 MIB = 1 << 20
-SETTINGS = {"mmap_threshold": 64 * MIB, "trim_threshold": 512 * MIB, "top_pad": 64 * MIB}
-_PARAMS = {"mmap_threshold": M_MMAP_THRESHOLD, "trim_threshold": M_TRIM_THRESHOLD,
-           "top_pad": M_TOP_PAD}
+# name: (mallopt parameter, value)
+SETTINGS = {"mmap_threshold": (M_MMAP_THRESHOLD, 64 * MIB),
+            "trim_threshold": (M_TRIM_THRESHOLD, 512 * MIB),
+            "top_pad": (M_TOP_PAD, 64 * MIB)}
 ENV_VAR = "BENCHBENCH_MALLOC"
 
 _state: str | None = None  # what tune_malloc did in this process, once it ran
@@ -74,8 +75,8 @@ def tune_malloc() -> str:
     if libc is None:
         _state = "default (not glibc)"
         return _state
-    refused = [name for name, value in SETTINGS.items()
-               if libc.mallopt(_PARAMS[name], value) != 1]
+    refused = [name for name, (param, value) in SETTINGS.items()
+               if libc.mallopt(param, value) != 1]
     _state = "tuned" if not refused else f"partly tuned (glibc refused {', '.join(refused)})"
     return _state
 

@@ -53,16 +53,17 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         return
     thread_id = threading.get_ident()
     lock = threading.Lock()
-    state = {"done": False, "fired": False}
+    fired = False
     armed, finished = threading.Event(), threading.Event()
 
     def watch() -> None:
+        nonlocal fired
         armed.wait()
         if finished.wait(seconds):
             return
         with lock:
-            if not state["done"]:
-                state["fired"] = True
+            if not finished.is_set():
+                fired = True
                 _inject(thread_id, JobTimeout)
 
     watchdog = threading.Thread(target=watch, name="benchbench-time-limit", daemon=True)
@@ -72,12 +73,11 @@ def time_limit(seconds: float | None) -> Iterator[None]:
             armed.set()
             yield
         finally:
-            finished.set()
-            armed.set()  # (a watchdog never armed still ends)
             with lock:
-                state["done"] = True
-                if state["fired"]:
+                finished.set()
+                if fired:
                     _inject(thread_id, None)  # withdraw it if it has not been raised yet
+            armed.set()  # (a watchdog never armed still ends)
     except JobTimeout:
         raise JobTimeout(seconds) from None
 
