@@ -66,19 +66,20 @@ def tune_malloc() -> str:
     refused. Later calls return the first call's answer without touching anything.
     """
     global _state
-    if _state is not None:
-        return _state
+    if _state is None:
+        _state = _apply_settings()
+    return _state
+
+
+def _apply_settings() -> str:
     if os.environ.get(ENV_VAR, "").strip().lower() == "default":
-        _state = f"default ({ENV_VAR}=default)"
-        return _state
+        return f"default ({ENV_VAR}=default)"
     libc = _glibc()
     if libc is None:
-        _state = "default (not glibc)"
-        return _state
+        return "default (not glibc)"
     refused = [name for name, (param, value) in SETTINGS.items()
                if libc.mallopt(param, value) != 1]
-    _state = "tuned" if not refused else f"partly tuned (glibc refused {', '.join(refused)})"
-    return _state
+    return "tuned" if not refused else f"partly tuned (glibc refused {', '.join(refused)})"
 
 
 def malloc_state() -> str:
