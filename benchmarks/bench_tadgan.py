@@ -1,6 +1,6 @@
 """Speed and memory of the ``tadgan`` and ``gan`` detectors (a script, not a test).
 
-Two measurements:
+Three measurements:
 
 1. Growth with the signal length: for univariate series of 1,000 / 4,000 / 16,000 steps (sines
    plus noise, scaled to [-1, 1]) each detector is fitted with its reference settings (window 100,
@@ -9,15 +9,15 @@ Two measurements:
    second, scoring seconds (DTW error + critic KDE, all vectorised) and peak memory (``speedkit``).
 2. ``--nab DATA_DIR``: the paper-profile job on NAB's ``artificialWithAnomaly/art_daily_jumpsup``
    (35 epochs, DTW / mult), run through the harness exactly as ``bench run --profile paper`` runs
-   it (load, aggregate to 600 s, fit, score, threshold, metrics), with its wall time beside the
-   reference implementation's 1,615 s on this machine kind (REFERENCE.md).
+   it (load, aggregate to 600 s, fit, score, threshold, metrics); the script prints its fit,
+   score and wall times, and no speed ratio: the reference implementation's time in REFERENCE.md
+   was measured on another day, so a comparison needs the reference run beside this one.
 3. ``--phases``: where one training minibatch (5 x 64 windows, reference-sized networks) spends
    its time: the 5 critic iterations (Cx and Cz), the E/G step and the rest (the batched E(x),
-   G(z) for the critics' fakes), mean of 12 minibatches after 3 of warm-up, with the trainer's
-   shards as ``cpu_shards="auto"`` picks them (``--shards`` to force a count).
+   G(z) for the critics' fakes), mean of 12 minibatches after 3 of warm-up.
 
 Set ``OMP_NUM_THREADS`` to fix the thread count (torch uses every core by default). The script
-tunes glibc's malloc as ``bench run`` does for its jobs (:mod:`benchbench.allocator`; set
+tunes glibc's malloc as ``bench run`` does for its jobs (:mod:`benchbench.run.allocator`; set
 ``BENCHBENCH_MALLOC=default`` to measure without).
 
 Usage::
@@ -39,7 +39,6 @@ from speedkit import parser as speedkit_parser
 
 DETECTORS = {"tadgan": TadGAN, "gan": GAN}
 NAB_SIGNAL = "artificialWithAnomaly/art_daily_jumpsup"
-REFERENCE_SECONDS = 1615  # Orion 0.7.1, 35 epochs, fit + detection, 2-core CPU (REFERENCE.md)
 
 
 def bench(name: str, n: int, params: dict) -> dict:
@@ -59,7 +58,8 @@ def nab_job(data_dir: str, name: str, device: str) -> dict:
     """Run the paper-profile job of ``name`` on art_daily_jumpsup; return its timings and F1."""
     from benchbench.config import RunConfig
     from benchbench.plugins import load_registries
-    from benchbench.runner import plan_jobs, run_job
+    from benchbench.run.pipeline import run_job
+    from benchbench.run.planning import plan_jobs
 
     registries = load_registries(load_entry_points=False)
     import torch
@@ -80,20 +80,18 @@ def nab_job(data_dir: str, name: str, device: str) -> dict:
             "f1": overlap["f1"], "device": record["device"]}
 
 
-def phases(shards: int | None, minibatches: int = 12) -> dict:
+def phases(minibatches: int = 12) -> dict:
     """Seconds per minibatch of each training phase (wall time, trainer methods timed)."""
     import torch
     from benchbench_plugins.tadgan.network import TadGANNets
     from benchbench_plugins.tadgan.training import AdversarialTrainer
 
-    # the detector's defaults (the reference's settings) and its own "auto" shard rule
-    det = TadGAN(cpu_shards="auto" if shards is None else shards)
-    shards = det._shards(torch.device("cpu"))
+    det = TadGAN()  # the detector's defaults: the reference's settings
     torch.manual_seed(0)
     nets = TadGANNets(det.window_size, 1).train()
     trainer = AdversarialTrainer(nets, loss=det._loss, learning_rate=det.learning_rate,
                                  n_critic=det.n_critic, gp_weight=det._gp_weight(),
-                                 rec_weight=det.rec_weight, shards=shards)
+                                 rec_weight=det.rec_weight)
     seconds = {"critics": 0.0, "encoder_generator": 0.0}
     critic_steps, eg_step = trainer._critic_steps, trainer._encoder_generator_step
 
@@ -112,19 +110,18 @@ def phases(shards: int | None, minibatches: int = 12) -> dict:
     trainer._critic_steps, trainer._encoder_generator_step = timed_critics, timed_eg
     size = det.batch_size * det.n_critic
     windows = torch.rand(6 * size, det.window_size, 1) * 2 - 1
-    with trainer.running():
-        for _ in range(3):
-            trainer.minibatch(windows[:size])
-        for key in seconds:  # the warm-up does not count
-            seconds[key] = 0.0
-        start = time.perf_counter()
-        for i in range(minibatches):
-            trainer.minibatch(windows[(i % 6) * size : (i % 6 + 1) * size])
-        total = time.perf_counter() - start
+    for _ in range(3):
+        trainer.minibatch(windows[:size])
+    for key in seconds:  # the warm-up does not count
+        seconds[key] = 0.0
+    start = time.perf_counter()
+    for i in range(minibatches):
+        trainer.minibatch(windows[(i % 6) * size : (i % 6 + 1) * size])
+    total = time.perf_counter() - start
     out = {key: value / minibatches for key, value in seconds.items()}
     out["fakes_and_rest"] = total / minibatches - sum(out.values())
     out["minibatch"] = total / minibatches
-    return {"threads": torch.get_num_threads(), "shards": shards, **out}
+    return {"threads": torch.get_num_threads(), **out}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -136,22 +133,19 @@ def main(argv: list[str] | None = None) -> None:
                         help="run the 35-epoch paper-profile job on NAB's art_daily_jumpsup")
     parser.add_argument("--phases", action="store_true",
                         help="time the phases of one training minibatch instead")
-    parser.add_argument("--shards", type=int, default=None,
-                        help="with --phases: shards per batch (default as cpu_shards='auto')")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.detectors.split(",") if n.strip()]
 
     import torch
 
-    from benchbench.allocator import tune_malloc
+    from benchbench.run.allocator import tune_malloc
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, malloc {tune_malloc()}")
     if args.phases:
-        r = phases(args.shards)
+        r = phases()
         print(json.dumps(r) if args.json else
-              f"{r['threads']} thread(s), {r['shards']} shard(s), seconds per minibatch: "
-              + ", ".join(f"{key} {value:.3f}" for key, value in r.items()
-                          if key not in ("threads", "shards")))
+              f"{r['threads']} thread(s), seconds per minibatch: "
+              + ", ".join(f"{key} {value:.3f}" for key, value in r.items() if key != "threads"))
         return
     if args.nab:
         for name in names:
@@ -159,8 +153,7 @@ def main(argv: list[str] | None = None) -> None:
             print(json.dumps(r) if args.json else
                   f"{name}: {NAB_SIGNAL}, paper profile ({r['epochs']} epochs) on {r['device']}, "
                   f"{r['threads']} thread(s): "
-                  f"fit {r['fit_s']:.1f} s, score {r['score_s']:.1f} s, job {r['wall_s']:.1f} s "
-                  f"(reference {REFERENCE_SECONDS} s: {REFERENCE_SECONDS / r['wall_s']:.1f}x); "
+                  f"fit {r['fit_s']:.1f} s, score {r['score_s']:.1f} s, job {r['wall_s']:.1f} s; "
                   f"overlap F1 {r['f1']:.3f} (reference 1.0)")
         return
 

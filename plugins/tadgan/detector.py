@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from benchbench.data.preprocessing import unroll_windows
 from benchbench.detector import BaseDetector, NotFittedError
-from benchbench.preprocessing import unroll_windows
 
 from . import scoring
 
@@ -43,11 +43,6 @@ class _AdversarialDetector(BaseDetector):
                 f"{name}: window_size must be >= 17 (the critic's four 5-step convolutions), got "
                 f"{self.window_size}"
             )
-        shards = self.cpu_shards
-        if shards != "auto" and (isinstance(shards, bool) or not isinstance(shards, int)
-                                 or shards < 1):
-            raise ValueError(f"{name}: cpu_shards must be 'auto' or an integer >= 1, got "
-                             f"{shards!r}")
         if not float(self.learning_rate) > 0:
             raise ValueError(f"{name}: learning_rate must be > 0, got {self.learning_rate!r}")
         if self.error_type not in scoring.ERROR_TYPES:
@@ -92,7 +87,6 @@ class _AdversarialDetector(BaseDetector):
                 nets, loss=self._loss, learning_rate=float(self.learning_rate),
                 n_critic=int(self.n_critic), gp_weight=self._gp_weight(),
                 rec_weight=float(self.rec_weight), autocast=self._autocast(device),
-                shards=self._shards(device),
             )
             x = torch.as_tensor(arr, dtype=torch.float32, device=device)
             windows = torchkit.window_view(x, window, int(self.train_step))
@@ -103,16 +97,6 @@ class _AdversarialDetector(BaseDetector):
         self.device_ = str(device)
         self.n_train_windows_ = int(windows.shape[0])
         return self
-
-    def _shards(self, device) -> int:
-        """Shards per batch: :attr:`cpu_shards`, resolved (``"auto"``) and 1 on CUDA."""
-        if device.type != "cpu":
-            return 1
-        if self.cpu_shards == "auto":
-            import torch
-
-            return 2 if torch.get_num_threads() >= 2 else 1
-        return int(self.cpu_shards)
 
     def _autocast(self, device):
         """Mixed precision (bfloat16 autocast on CUDA) when ``mixed_precision`` is set."""
@@ -197,16 +181,10 @@ _ARGS_DOC = """
             fraction of the number of windows (reference: 0.01).
         mixed_precision: run the networks under bfloat16 autocast on CUDA (off by default; an
             error on the CPU).
-        cpu_shards: on the CPU, each batch is cut into this many shards whose gradients are
-            computed in parallel threads (torch's threads divided among them) and summed: the
-            same mathematics, about 1.3x faster with two shards at one thread each than one
-            batch on two threads. ``"auto"``: 2 when torch has two or more threads, else 1.
-            Ignored on CUDA. Like the thread count, it changes the random stream (two or more
-            shards draw from numpy generators and fuse each critic LeakyReLU with its dropout,
-            rounded differently): identical scores need the same seed, threads and shards.
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         random_state: seed of initialisation, shuffling, dropout and z; same seed + same data +
-            CPU gives identical scores.
+            CPU + same torch thread count gives identical scores (another thread count rounds
+            differently).
 """
 
 
@@ -248,7 +226,6 @@ class TadGAN(_AdversarialDetector):
         score_window: int = 10,
         smoothing_window: float = 0.01,
         mixed_precision: bool = False,
-        cpu_shards: int | str = "auto",
         device: str = "auto",
         random_state: int | None = 0,
     ) -> None:
@@ -293,7 +270,6 @@ class GAN(_AdversarialDetector):
         score_window: int = 10,
         smoothing_window: float = 0.01,
         mixed_precision: bool = False,
-        cpu_shards: int | str = "auto",
         device: str = "auto",
         random_state: int | None = 0,
     ) -> None:

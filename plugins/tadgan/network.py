@@ -20,48 +20,18 @@ over.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-_local = threading.local()
-
-
-@contextlib.contextmanager
-def random_source(generator: np.random.Generator | None) -> Iterator[None]:
-    """Draw this thread's dropout masks and penalty interpolates from ``generator`` in the block.
-
-    Outside such a block (and with ``None``) they come from torch's global generator. The trainer
-    gives each parallel shard its own numpy generator (SFC64: its raw bits come about 6x faster
-    than torch's CPU generator's), so a sharded run draws the same numbers whatever the order in
-    which its threads run.
-    """
-    previous = getattr(_local, "generator", None)
-    _local.generator = generator
-    try:
-        yield
-    finally:
-        _local.generator = previous
-
-
-def _source() -> np.random.Generator | None:
-    return getattr(_local, "generator", None)
-
 
 def random_bits(shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
-    """16 random bits per element: an int16 tensor of ``shape`` on ``like``'s device, from this
-    thread's :func:`random_source` when it has one, else from torch's generator."""
+    """16 random bits per element: an int16 tensor of ``shape`` on ``like``'s device, from
+    torch's generator."""
     numel = math.prod(shape)
-    source = _source()
-    if source is not None:
-        raw = source.bit_generator.random_raw((numel + 3) // 4)
-        return torch.from_numpy(raw.view(np.int16)[:numel]).view(shape).to(like.device)
     bits = torch.randint(-(2**31), 2**31 - 1, ((numel + 1) // 2,), dtype=torch.int32,
                          device=like.device)
     return bits.view(torch.int16)[:numel].view(shape)
@@ -83,14 +53,6 @@ def keep_mask(shape: tuple[int, ...], rate: float, like: torch.Tensor) -> torch.
     # float32 holds every int16 exactly (bfloat16 would not)
     keep = bits.to(torch.float32).sub_(threshold - 1).clamp_(0, 1)
     return keep.mul_(1.0 / (1.0 - rate)).to(like.dtype)
-
-
-def uniform(n: int, like: torch.Tensor) -> torch.Tensor:
-    """``n`` uniform numbers in [0, 1) from this thread's :func:`random_source` (else torch's)."""
-    source = _source()
-    if source is not None:
-        return torch.from_numpy(source.random(n, dtype=np.float32)).to(like.device, like.dtype)
-    return torch.rand(n, device=like.device, dtype=like.dtype)
 
 
 class FastDropout(nn.Module):
@@ -155,7 +117,7 @@ class Generator(nn.Module):
         return torch.tanh(self.out(h))
 
 
-ACTIVATIONS = ("layers", "constant_slopes", "fused")
+ACTIVATIONS = ("layers", "constant_slopes")
 
 
 def slopes(h: torch.Tensor, negative_slope: float) -> torch.Tensor:
@@ -173,45 +135,30 @@ def slopes(h: torch.Tensor, negative_slope: float) -> torch.Tensor:
 
 
 def run_layers(layers: nn.Sequential, h: torch.Tensor, activations: str = "layers") -> torch.Tensor:
-    """Run ``layers`` on ``h``, their LeakyReLUs (and the dropouts after them) as ``activations``:
+    """Run ``layers`` on ``h``, their LeakyReLUs as ``activations``:
 
     * ``"layers"``: as the modules are.
     * ``"constant_slopes"``: each LeakyReLU is ``h * slope(h)`` with the slope (1 or
       ``negative_slope``) a constant of the autograd graph. Same values and first derivatives as
-      :class:`torch.nn.LeakyReLU`, bit for bit; the one-shard trainer runs every critic pass so.
+      :class:`torch.nn.LeakyReLU`, bit for bit; the trainer runs every critic pass so.
       In the gradient penalty's pass the double backward then stops at the slopes (LeakyReLU's
       second derivative is 0 anyway) instead of sending zeros back through the forward
       convolutions (a critic-x step about 10 % faster), and no pass needs LeakyReLU's slower
       backward kernel.
-    * ``"fused"``: each LeakyReLU and the :class:`FastDropout` after it are one product
-      ``h * (slope(h) * mask)``, the factor a constant of the graph: the same values and first
-      derivatives as the layers up to rounding (``h * (slope * mask)`` against
-      ``(h * slope) * mask``), with fewer elementwise passes forward and backward, and a double
-      backward that stops at the factors. The sharded trainer uses it for every critic pass.
     """
     if activations not in ACTIVATIONS:
         raise ValueError(f"activations must be one of {', '.join(ACTIVATIONS)}, "
                          f"got {activations!r}")
-    modules = list(layers)
-    i = 0
-    while i < len(modules):
-        layer = modules[i]
-        i += 1
-        if activations == "layers" or not isinstance(layer, nn.LeakyReLU):
-            h = layer(h)
-            if isinstance(layer, nn.Conv1d):
-                # a convolution of a (B, W, 1) window's transpose returns its output channels-last,
-                # which makes every elementwise pass after it and the next convolution several
-                # times slower on the CPU (mixed layouts); one copy costs less, same values
-                h = h.contiguous()
+    for layer in layers:
+        if activations == "constant_slopes" and isinstance(layer, nn.LeakyReLU):
+            h = h * slopes(h, layer.negative_slope)
             continue
-        factor = slopes(h, layer.negative_slope)
-        if activations == "fused" and i < len(modules) and isinstance(modules[i], FastDropout):
-            dropout = modules[i]
-            i += 1
-            if dropout.training and dropout.rate > 0.0:
-                factor.mul_(keep_mask(tuple(h.shape), dropout.rate, h))
-        h = h * factor
+        h = layer(h)
+        if isinstance(layer, nn.Conv1d):
+            # a convolution of a (B, W, 1) window's transpose returns its output channels-last,
+            # which makes every elementwise pass after it and the next convolution several
+            # times slower on the CPU (mixed layouts); one copy costs less, same values
+            h = h.contiguous()
     return h
 
 
@@ -296,14 +243,13 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
     """WGAN-GP penalty ``mean((||grad_u critic(u)||_2 - 1)^2)`` on ``u = a*real + (1-a)*fake``.
 
     ``critic`` is any callable from samples to one score each (the trainer passes the critics with
-    constant slopes or fused activations, see :func:`run_layers`). ``alpha`` (one value per
-    sample, uniform in [0, 1] when ``None``, drawn from this thread's :func:`random_source`)
-    mixes each real sample with its fake counterpart; the gradient norm is taken over all of a
-    sample's values, as the reference does. The graph is kept so the penalty can be
-    back-propagated into the critic.
+    constant slopes, see :func:`run_layers`). ``alpha`` (one value per sample, uniform in [0, 1)
+    from torch's generator when ``None``) mixes each real sample with its fake counterpart; the
+    gradient norm is taken over all of a sample's values, as the reference does. The graph is
+    kept so the penalty can be back-propagated into the critic.
     """
     if alpha is None:
-        alpha = uniform(real.shape[0], real)
+        alpha = torch.rand(real.shape[0], device=real.device, dtype=real.dtype)
     alpha = alpha.reshape((-1,) + (1,) * (real.ndim - 1))
     mixed = (alpha * real + (1.0 - alpha) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)

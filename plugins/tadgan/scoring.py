@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from benchbench.preprocessing import moving_average
+from benchbench.data.preprocessing import moving_average
 
 ERROR_TYPES = ("point", "area", "dtw")
 COMBINATIONS = ("mult", "sum", "rec")
