@@ -13,16 +13,19 @@ defaults), stores each unchanged under its own name and does nothing else. Then:
   ``device`` hyperparameter where the detector uses torch (``"auto"`` = CUDA when present).
 
 :class:`BaseDetector` gives ``get_params`` / ``set_params`` / ``repr`` from the ``__init__``
-signature, input validation that raises :class:`DetectorInputError` with a clear message, and
-:meth:`BaseDetector._log_epoch` which records losses and reports training progress to the runner.
+signature (scikit-learn's own :class:`sklearn.base.BaseEstimator` implementations, so
+``sklearn.base.clone(detector)`` works), input validation that raises :class:`DetectorInputError`
+with a clear message, and :meth:`BaseDetector._log_epoch` which records losses and reports
+training progress to the runner.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -57,12 +60,39 @@ def epoch_progress(callback: Callable[[int, int, dict[str, float]], None]) -> It
         _epoch_callback.reset(token)
 
 
+def _sklearn_estimator() -> type:
+    """:class:`sklearn.base.BaseEstimator`, imported when first needed.
+
+    Importing ``sklearn.base`` takes 1.5-2.5 s (it imports scipy.stats and pandas), against about
+    0.5 s for the whole ``bench list`` (the CLI imports every detector plugin, and so this
+    module, at start-up). So :class:`BaseDetector` does not inherit from ``BaseEstimator``: its
+    parameter methods call ``BaseEstimator``'s own, importing scikit-learn on the first call.
+    """
+    from sklearn.base import BaseEstimator
+
+    return BaseEstimator
+
+
+@functools.cache
+def _estimator_twin(cls: type) -> type:
+    """A ``BaseEstimator`` subclass with the name and ``__init__`` of ``cls``, for ``repr``
+    (scikit-learn's pretty printer formats only ``BaseEstimator`` subclasses)."""
+    return type(cls.__name__, (_sklearn_estimator(),), {
+        "__init__": cls.__init__, "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+    })
+
+
 class BaseDetector:
     """Base class for detectors: parameters, validation and history helpers.
 
-    Subclasses define ``__init__`` with keyword hyperparameters (stored unchanged), and implement
-    ``fit`` and ``score``. ``min_length`` (a method so it may depend on hyperparameters such as
-    the window size) is the fewest timesteps ``fit`` and ``score`` accept.
+    Subclasses define ``__init__`` with keyword hyperparameters (stored unchanged, e.g. by
+    ``self._store(locals())``), and implement ``fit`` and ``score``. ``min_length`` (a method so it
+    may depend on hyperparameters such as the window size) is the fewest timesteps ``fit`` and
+    ``score`` accept.
+
+    ``get_params``, ``set_params`` and ``repr`` are scikit-learn's (see
+    :class:`sklearn.base.BaseEstimator`), so ``sklearn.base.clone`` and parameter searches work;
+    scikit-learn is imported on their first call, not with this module.
     """
 
     def min_length(self) -> int:
@@ -71,7 +101,11 @@ class BaseDetector:
 
     # -- parameters ---------------------------------------------------------------------------
     @classmethod
-    def _param_names(cls) -> list[str]:
+    def _get_param_names(cls) -> list[str]:
+        """The ``__init__`` hyperparameters, in signature order (``*args``/``**kwargs`` left out).
+
+        scikit-learn's ``get_params`` reads the names from here; this one does not import it.
+        """
         sig = inspect.signature(cls.__init__)
         return [
             p.name
@@ -79,25 +113,43 @@ class BaseDetector:
             if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
         ]
 
-    def get_params(self) -> dict[str, Any]:
-        """The hyperparameters, as given to ``__init__``."""
-        return {name: getattr(self, name) for name in self._param_names()}
+    _param_names = _get_param_names  # the name earlier plugins call
+
+    def _store(self, given: Mapping[str, Any]) -> None:
+        """Store each ``__init__`` argument unchanged under its own name: the whole body of an
+        ``__init__`` is ``self._store(locals())``."""
+        for name in self._get_param_names():
+            setattr(self, name, given[name])
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The hyperparameters, as given to ``__init__`` (scikit-learn's ``get_params``)."""
+        return _sklearn_estimator().get_params(self, deep=deep)
 
     def set_params(self, **params: Any) -> BaseDetector:
-        """Set hyperparameters by name; unknown names raise ``ValueError``."""
-        valid = set(self._param_names())
-        for name, value in params.items():
-            if name not in valid:
+        """Set hyperparameters by name (scikit-learn's ``set_params``) and return ``self``.
+
+        Unknown names raise ``ValueError`` naming the detector and the parameter, before any
+        parameter is set.
+        """
+        valid = self._get_param_names()
+        for name in params:
+            if name.partition("__")[0] not in valid:
                 raise ValueError(
                     f"{type(self).__name__} has no parameter {name!r}; "
                     f"valid parameters: {', '.join(sorted(valid))}"
                 )
-            setattr(self, name, value)
-        return self
+        return _sklearn_estimator().set_params(self, **params)
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
+        """scikit-learn's repr: the class name and the hyperparameters that differ from their
+        defaults, e.g. ``LSTMAutoencoder(epochs=3)``."""
+        twin = object.__new__(_estimator_twin(type(self)))
+        twin.__dict__.update(self.get_params(deep=False))
+        return repr(twin)
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's default estimator tags (read by ``sklearn.utils.get_tags``)."""
+        return _sklearn_estimator().__sklearn_tags__(self)
 
     # -- validation ---------------------------------------------------------------------------
     def _check_positive_ints(self, *names: str) -> None:

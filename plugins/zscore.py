@@ -50,11 +50,7 @@ class RollingZScore(BaseDetector):
         random_state: int | None = 0,
         device: str = "auto",
     ) -> None:
-        self.window = window
-        self.min_periods = min_periods
-        self.eps = eps
-        self.random_state = random_state
-        self.device = device
+        self._store(locals())
 
     def min_length(self) -> int:
         """The fewest timesteps accepted (2: the score needs at least one previous value)."""

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from benchbench.data.preprocessing import moving_average, window_starts
 from benchbench.detector import BaseDetector, NotFittedError
-from benchbench.preprocessing import moving_average, window_starts
 
 __all__ = ["HEADS", "LSTMAutoregressive", "dequantise", "quantise"]
 
@@ -201,19 +201,7 @@ class LSTMAutoregressive(BaseDetector):
         device: str = "auto",
         random_state: int | None = 0,
     ) -> None:
-        self.levels = levels
-        self.head = head
-        self.n_components = n_components
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.seq_len = seq_len
-        self.train_step = train_step
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.smoothing_window = smoothing_window
-        self.device = device
-        self.random_state = random_state
+        self._store(locals())
 
     def min_length(self) -> int:
         """The fewest timesteps accepted: one training subsequence, ``seq_len`` steps."""

@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from benchbench.detector import BaseDetector, NotFittedError
-from benchbench.preprocessing import (
+from benchbench.data.preprocessing import (
     moving_average,
     smoothing_steps,
     unroll_windows,
     window_starts,
 )
+from benchbench.detector import BaseDetector, NotFittedError
 
 #: The values of the ``score_mode`` hyperparameter.
 SCORE_MODES = ("reconstruction", "nll")
@@ -141,25 +141,7 @@ class LSTMVAE(BaseDetector):
         device: str = "auto",
         random_state: int | None = 0,
     ) -> None:
-        self.window_size = window_size
-        self.hidden_size = hidden_size
-        self.latent_size = latent_size
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.beta = beta
-        self.kl_warmup = kl_warmup
-        self.output_variance = output_variance
-        self.score_mode = score_mode
-        self.samples = samples
-        self.train_step = train_step
-        self.score_step = score_step
-        self.smoothing_window = smoothing_window
-        self.forget_bias = forget_bias
-        self.init_decoder_state = init_decoder_state
-        self.grad_clip = grad_clip
-        self.device = device
-        self.random_state = random_state
+        self._store(locals())
 
     def min_length(self) -> int:
         """The fewest timesteps accepted: one window."""
