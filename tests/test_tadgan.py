@@ -345,6 +345,15 @@ def test_reference_defaults(cls):
         cls(cpu_shards=1)
 
 
+def test_gan_shares_the_constructor_without_gp_weight():
+    with pytest.raises(TypeError, match="gp_weight"):
+        GAN(gp_weight=1.0)
+    # positional arguments follow GAN's own signature: the 10th is rec_weight
+    gan = GAN(*list(TADGAN_DEFAULTS.values())[:9], 7.0)
+    assert gan.rec_weight == 7.0 and not hasattr(gan, "gp_weight")
+    assert TadGAN(*list(TADGAN_DEFAULTS.values())[:9], 7.0).gp_weight == 7.0
+
+
 @parametrize_checks(TadGAN, **CONFORMANCE_FAST)
 def test_conformance_tadgan(check):
     check()

@@ -6,6 +6,8 @@ Importing this module does not import torch; ``fit`` imports the network and the
 from __future__ import annotations
 
 import contextlib
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,13 +22,36 @@ _SCORE_BATCH = 512
 
 
 class _AdversarialDetector(BaseDetector):
-    """Shared fit/score of the two adversarial detectors; subclasses set the loss."""
+    """Shared constructor, fit and score of the two adversarial detectors; subclasses set the
+    loss (:attr:`_loss`), and :class:`GAN` takes ``gp_weight`` out of the constructor."""
 
     _loss = "wasserstein"
 
-    def _store(self, given: dict[str, Any]) -> None:
-        """Store each ``__init__`` argument unchanged under its own name (``given``: locals())."""
-        for name in self._param_names():
+    def __init__(
+        self,
+        window_size: int = 100,
+        latent_size: int = 20,
+        encoder_hidden: int = 100,
+        generator_hidden: int = 64,
+        critic_x_filters: int = 64,
+        epochs: int = 10,
+        batch_size: int = 64,
+        n_critic: int = 5,
+        learning_rate: float = 5e-4,
+        gp_weight: float = 10.0,
+        rec_weight: float = 10.0,
+        train_step: int = 1,
+        error_type: str = "dtw",
+        combination: str = "mult",
+        lambda_rec: float = 0.5,
+        score_window: int = 10,
+        smoothing_window: float = 0.01,
+        mixed_precision: bool = False,
+        device: str = "auto",
+        random_state: int | None = 0,
+    ) -> None:
+        given = locals()
+        for name in self._param_names():  # the class's own signature: GAN's has no gp_weight
             setattr(self, name, given[name])
 
     def min_length(self) -> int:
@@ -157,6 +182,25 @@ class _AdversarialDetector(BaseDetector):
                                       float(self.lambda_rec))
 
 
+def _without_parameters(init: Callable[..., None], *names: str) -> Callable[..., None]:
+    """The constructor ``init`` with the parameters ``names`` taken out of its signature.
+
+    ``get_params``, ``set_params`` and ``repr`` (and scikit-learn's ``BaseEstimator``) read the
+    class's ``__init__`` signature, so they do not list ``names``, and passing one is a
+    ``TypeError`` as for any unknown argument; ``init`` runs with their defaults and, storing only
+    the class's parameters, does not store them.
+    """
+    full = inspect.signature(init)
+    signature = full.replace(parameters=[p for p in full.parameters.values()
+                                         if p.name not in names])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        init(**signature.bind(self, *args, **kwargs).arguments)  # by name: positions differ
+
+    __init__.__signature__ = signature
+    return __init__
+
+
 _ARGS_DOC = """
     Args:
         window_size: timesteps per window (reference: 100); also :meth:`min_length` (>= 17).
@@ -206,31 +250,6 @@ class TadGAN(_AdversarialDetector):
 
     _loss = "wasserstein"
 
-    def __init__(
-        self,
-        window_size: int = 100,
-        latent_size: int = 20,
-        encoder_hidden: int = 100,
-        generator_hidden: int = 64,
-        critic_x_filters: int = 64,
-        epochs: int = 10,
-        batch_size: int = 64,
-        n_critic: int = 5,
-        learning_rate: float = 5e-4,
-        gp_weight: float = 10.0,
-        rec_weight: float = 10.0,
-        train_step: int = 1,
-        error_type: str = "dtw",
-        combination: str = "mult",
-        lambda_rec: float = 0.5,
-        score_window: int = 10,
-        smoothing_window: float = 0.01,
-        mixed_precision: bool = False,
-        device: str = "auto",
-        random_state: int | None = 0,
-    ) -> None:
-        self._store(locals())
-
     def _gp_weight(self) -> float:
         value = float(self.gp_weight)
         if not value >= 0:
@@ -250,30 +269,7 @@ class GAN(_AdversarialDetector):
     {args}"""
 
     _loss = "bce"
-
-    def __init__(
-        self,
-        window_size: int = 100,
-        latent_size: int = 20,
-        encoder_hidden: int = 100,
-        generator_hidden: int = 64,
-        critic_x_filters: int = 64,
-        epochs: int = 10,
-        batch_size: int = 64,
-        n_critic: int = 5,
-        learning_rate: float = 5e-4,
-        rec_weight: float = 10.0,
-        train_step: int = 1,
-        error_type: str = "dtw",
-        combination: str = "mult",
-        lambda_rec: float = 0.5,
-        score_window: int = 10,
-        smoothing_window: float = 0.01,
-        mixed_precision: bool = False,
-        device: str = "auto",
-        random_state: int | None = 0,
-    ) -> None:
-        self._store(locals())
+    __init__ = _without_parameters(_AdversarialDetector.__init__, "gp_weight")  # no penalty
 
 
 TadGAN.__doc__ = TadGAN.__doc__.format(args=_ARGS_DOC.format(
