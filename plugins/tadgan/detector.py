@@ -50,9 +50,7 @@ class _AdversarialDetector(BaseDetector):
         device: str = "auto",
         random_state: int | None = 0,
     ) -> None:
-        given = locals()
-        for name in self._param_names():  # the class's own signature: GAN's has no gp_weight
-            setattr(self, name, given[name])
+        self._store(locals())  # the class's own parameters: GAN's signature has no gp_weight
 
     def min_length(self) -> int:
         """The fewest timesteps accepted: one window."""
