@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchbench.config import RunConfig
+from benchbench.files import read_json, write_json
 from benchbench.plugins import Registries, load_registries
-from benchbench.records import RunStore, read_json, write_json
-from benchbench.report import Report, build_report
-from benchbench.runner import Job, PlanError, RunSummary, execute, new_run_dir, plan_jobs
+from benchbench.report.build import Report, build_report
+from benchbench.run.driver import RunSummary, execute, new_run_dir
+from benchbench.run.jobs import Job
+from benchbench.run.planning import PlanError, plan_jobs
+from benchbench.run.records import RunStore
 
 
 class RunError(ValueError):
@@ -31,7 +34,7 @@ class RunOutcome:
 
 
 def _check_names(config: RunConfig, registries: Registries, check_device: bool = True) -> None:
-    from benchbench.thresholding import THRESHOLDS
+    from benchbench.evaluation.thresholding import THRESHOLDS
 
     if config.device != "auto" and check_device:
         from benchbench.torchkit import resolve_device
@@ -50,7 +53,7 @@ def make_executor(executor, config: RunConfig, options: dict | None = None):
     """The executor to run with: an executor object as given, or one built by name (``None``:
     serial) with the run's device and thread count and ``options`` (workers, scheduler,
     jobs_per_gpu). Bad options or a missing Dask are a :class:`RunError`."""
-    from benchbench.executors import ExecutorError, get_executor
+    from benchbench.run.executors import ExecutorError, get_executor
 
     if executor is not None and not isinstance(executor, str):
         return executor
@@ -68,7 +71,7 @@ def prepare_run(config: RunConfig, registries: Registries,
     ``check_device=False`` skips checking ``config.device`` on this machine (the jobs run on
     a remote cluster's workers, which may have GPUs the driver lacks).
     """
-    from benchbench.environment import describe_environment
+    from benchbench.run.environment import describe_environment
 
     _check_names(config, registries, check_device)
     try:
@@ -107,13 +110,13 @@ def run_benchmark(config: RunConfig | None, registries: Registries | None = None
     """Run a benchmark described by ``config``, or finish the run folder ``resume``.
 
     ``executor`` is an executor object or a name (``serial``, ``process``, ``dask``; see
-    :mod:`benchbench.executors`) built with ``executor_options``. A resumed run may use another
+    :mod:`benchbench.run.executors`) built with ``executor_options``. A resumed run may use another
     executor than the one it started with: results do not depend on it. Resuming a finished run
     runs nothing, starts no executor and rewrites nothing (``summary.skipped == summary.total``).
     """
-    from benchbench.executors import ExecutorError
-    from benchbench.progress import Progress
-    from benchbench.tables import headline_text
+    from benchbench.report.render import headline_text
+    from benchbench.run.executors import ExecutorError
+    from benchbench.run.progress import Progress
 
     if resume is not None:
         config, jobs = load_run(Path(resume))

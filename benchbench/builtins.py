@@ -7,14 +7,14 @@ from benchbench.hookspecs import hookimpl
 
 @hookimpl
 def register_datasets(register):
-    from benchbench.synthetic import SyntheticDataset
+    from benchbench.data.synthetic import SyntheticDataset
 
     register(
         "synthetic",
         SyntheticDataset,
         description="Embedded default benchmark: generated, labelled signals (no download)",
     )
-    from benchbench.loaders import DATASETS
+    from benchbench.data.loaders import DATASETS
 
     for name, cls in DATASETS.items():
         register(name, cls, description=cls.description)
@@ -22,7 +22,7 @@ def register_datasets(register):
 
 @hookimpl
 def register_metrics(register):
-    from benchbench.metrics import BUILTIN_METRICS
+    from benchbench.evaluation.metrics import BUILTIN_METRICS
 
     for name, function in BUILTIN_METRICS.items():
         register(name, function)

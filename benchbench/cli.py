@@ -87,8 +87,10 @@ def _explicit(ctx: click.Context, name: str) -> bool:
               help="Torch threads per job (recorded; results depend on it).")
 @click.option("--timeout", default=None, metavar="SECONDS",
               help="Per-job time limit; a job past it is recorded as a timeout.")
-@click.option("--executor", default="serial", show_default=True,
-              help="serial, process (local worker processes) or dask (Dask distributed).")
+@click.option("--executor", default="auto", show_default=True,
+              help="auto (process when more than one --threads-sized worker fits on the "
+                   "cores, serial otherwise), serial, process (local worker processes) or dask "
+                   "(Dask distributed).")
 @click.option("--workers", type=int, default=None,
               help="process / local dask: worker processes (default: CPU cores / threads).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -181,7 +183,7 @@ def list_(ctx: click.Context, what: str) -> None:
 @click.option("--no-plots", is_flag=True, help="Rebuild the tables only.")
 def report(run_dir: Path, no_plots: bool) -> None:
     """Rebuild results.csv, tables, plots and report.html of RUN_DIR from its job records."""
-    from benchbench.report import build_report
+    from benchbench.report.build import build_report
 
     try:
         rep = build_report(run_dir, plots=not no_plots)
@@ -199,7 +201,12 @@ def report(run_dir: Path, no_plots: bool) -> None:
                    "RUN_B/compare-<RUN_A name>.md].")
 def compare(run_a: Path, run_b: Path, output: Path | None) -> None:
     """Per-dataset F1 of RUN_B against RUN_A: difference and seed spread, printed and written."""
-    from benchbench.compare import CompareError, compare_runs, comparison_markdown, write_comparison
+    from benchbench.report.compare import (
+        CompareError,
+        compare_runs,
+        comparison_markdown,
+        write_comparison,
+    )
 
     try:
         table = compare_runs(run_a, run_b)
@@ -245,8 +252,8 @@ _DATA_DIR_OPTION = click.option(
 @click.pass_context
 def datasets_list(ctx: click.Context, data_dir: Path | None) -> None:
     """Name, signals, present locally or not, license and citation of every dataset."""
-    from benchbench.catalog import describe_datasets
     from benchbench.config import resolve_data_dir
+    from benchbench.data.catalog import describe_datasets
 
     root = resolve_data_dir(data_dir)
     for info in describe_datasets(_registries(ctx), root):
@@ -271,7 +278,7 @@ def datasets_list(ctx: click.Context, data_dir: Path | None) -> None:
 def datasets_fetch(name: str, mirror: str | None, data_dir: Path | None, quiet: bool) -> None:
     """Download dataset NAME into the data root, verifying every file's sha256."""
     from benchbench.config import resolve_data_dir
-    from benchbench.fetch import FetchError, fetch
+    from benchbench.data.fetch import FetchError, fetch
 
     root = resolve_data_dir(data_dir)
     try:

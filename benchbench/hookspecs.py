@@ -19,7 +19,7 @@ def register_detectors(register):
     ``factory`` is a detector class (see :mod:`benchbench.detector`) called with keyword
     hyperparameters; ``quick_params`` are the overrides ``bench run --quick`` applies;
     ``profiles`` maps a ``bench run --profile`` name to ``fn(dataset, signal) -> {param: value}``
-    (see :func:`benchbench.runner.profile_params`).
+    (see :func:`benchbench.run.planning.profile_params`).
     """
 
 
@@ -36,7 +36,8 @@ def register_datasets(register):
 def register_metrics(register):
     """Register metrics: ``register(name, function, *, description=None)``.
 
-    ``function(expected, detected, index)`` returns a :class:`benchbench.metrics.MetricResult`.
+    ``function(expected, detected, index)`` returns a
+    :class:`benchbench.evaluation.metrics.MetricResult`.
     """
 
 

@@ -158,7 +158,8 @@ def _scores(detector: Any, X: np.ndarray, what: str) -> np.ndarray:
         raise AssertionError(
             f"{exc}. Rule: score(X) returns one finite score per timestep, shape "
             "(n_timesteps,); fix: reduce over channels and windows back to one value per "
-            "timestep (e.g. benchbench.preprocessing.unroll_windows) and replace NaN at the edges"
+            "timestep (e.g. benchbench.data.preprocessing.unroll_windows) and replace NaN at "
+            "the edges"
         ) from exc
 
 

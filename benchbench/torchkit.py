@@ -18,7 +18,7 @@ and draws any numpy randomness from ``rng.numpy`` gives **bit-identical scores f
 the same data and the CPU device** (same machine, same torch build and thread count). On CUDA,
 cuDNN kernels are not bit-deterministic, so results are only close. ``torch.set_num_threads`` and
 ``torch.use_deterministic_algorithms`` are left as the caller set them (the runner sets the thread
-count of every job from the run's ``threads`` setting: :mod:`benchbench.jobcontrol`).
+count of every job from the run's ``threads`` setting: :mod:`benchbench.run.jobcontrol`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""glibc malloc tuning for training jobs (benchbench.allocator)."""
+"""glibc malloc tuning for training jobs (benchbench.run.allocator)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import sys
 
 import pytest
 
-from benchbench import allocator
 from benchbench.plugins import load_registries
-from benchbench.runner import Job, run_job
+from benchbench.run import allocator
+from benchbench.run.jobs import Job
+from benchbench.run.pipeline import run_job
 
 GLIBC = allocator._glibc() is not None
 
@@ -64,17 +65,27 @@ def test_env_var_and_other_c_libraries_leave_malloc_alone(fresh, monkeypatch):
     assert allocator.tune_malloc() == "default (not glibc)"
 
 
-def test_job_records_say_what_malloc_ran_with(tmp_path):
+def test_a_job_in_the_callers_process_leaves_its_malloc_alone(tmp_path, fresh):
     job = Job("synthetic:spikes_1", "spikes_1", "zscore", 0, 1, data_dir=str(tmp_path))
     result = run_job(job, load_registries(load_entry_points=False))
     assert result.record["status"] == "ok", result.record["error"]
-    assert result.record["malloc"] == allocator.malloc_state()
-    assert result.record["malloc"] != "default (not tuned)"
+    assert result.record["malloc"] == "default (not tuned)" == allocator.malloc_state()
+
+
+@pytest.mark.skipif(not GLIBC, reason="malloc tuning applies to glibc (Linux) only")
+def test_jobs_in_the_harnesss_worker_processes_run_tuned(tmp_path, fresh):
+    from benchbench.run.executors.process import ProcessExecutor
+
+    jobs = [Job("synthetic:spikes_1", "spikes_1", "zscore", 0, 1, data_dir=str(tmp_path))]
+    (result,) = ProcessExecutor(workers=1).run(jobs, run_job)
+    assert result.record["status"] == "ok", result.record["error"]
+    assert result.record["malloc"] == "tuned"
+    assert allocator.malloc_state() == "default (not tuned)"  # this process: untouched
 
 
 FAULTS = """
 import ctypes, json, resource
-from benchbench.allocator import tune_malloc
+from benchbench.run.allocator import tune_malloc
 state = tune_malloc()
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]

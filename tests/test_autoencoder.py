@@ -77,7 +77,7 @@ def test_score_step_covers_the_tail(fitted):
 
 
 def test_smoothing_window_fraction_and_steps():
-    from benchbench.preprocessing import moving_average, smoothing_steps
+    from benchbench.data.preprocessing import moving_average, smoothing_steps
 
     assert smoothing_steps(0.01, 3000, "x") == 30
     assert smoothing_steps(0.0001, 3000, "x") == 1
@@ -263,8 +263,8 @@ def test_predict_windows_batches():
 # Speed is measured by benchmarks/bench_autoencoder.py, never asserted here.
 @pytest.mark.slow
 def test_default_settings_on_a_3000_step_signal():
-    from benchbench.preprocessing import fit_scaler
-    from benchbench.synthetic import SyntheticDataset
+    from benchbench.data.preprocessing import fit_scaler
+    from benchbench.data.synthetic import SyntheticDataset
 
     signal = SyntheticDataset().load_signal("mixed_1")  # 3,000 steps: a spike and a level shift
     scaler = fit_scaler(signal.train)
@@ -283,7 +283,8 @@ def test_default_settings_on_a_3000_step_signal():
 @pytest.mark.parametrize("signal", ["spikes_1", "mixed_1", "level_shift_1"])
 def test_full_pipeline_finds_every_labelled_anomaly(signal, tmp_path):
     from benchbench.plugins import load_registries
-    from benchbench.runner import Job, derive_random_state, run_job
+    from benchbench.run.jobs import Job, derive_random_state
+    from benchbench.run.pipeline import run_job
 
     registries = load_registries(load_entry_points=False)
     job = Job("synthetic", signal, "autoencoder", 0,

@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from benchbench.cli import cli
-from benchbench.compare import COLUMNS, CompareError, compare_runs
-from benchbench.records import RunStore, write_json
+from benchbench.files import write_json
+from benchbench.report.compare import COLUMNS, CompareError, compare_runs
+from benchbench.run.records import RunStore
 
 try:  # tests/ as a rootdir-relative folder (default) or as a package
     from test_tables import make_record

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchbench.cli import cli
-from benchbench.fetch import (
+from benchbench.data.fetch import (
     DATASETS_FETCHABLE,
     NAB_COMMIT,
     FetchError,

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 from benchbench.cli import cli
 from benchbench.config import QUICK_SIGNALS
-from benchbench.html_report import render_html
+from benchbench.data.synthetic import SyntheticDataset
 from benchbench.plugins import load_registries
-from benchbench.records import RunStore
-from benchbench.synthetic import SyntheticDataset
+from benchbench.report.html import render_html
+from benchbench.run.records import RunStore
 
 try:  # tests/ as a rootdir-relative folder (default) or as a package
     from test_plots import write_artifacts
@@ -178,7 +178,7 @@ def test_bench_report_rebuilds_the_page(quick_run: Path):
 def test_failed_jobs_listed_and_order_independent(tmp_path):
     records = build_records()
     write_artifacts(tmp_path, records)
-    from benchbench.plots import write_plots
+    from benchbench.report.plots import write_plots
 
     write_plots(tmp_path, records)
     html = render_html(tmp_path, records, tmp_path / "plots")

@@ -1,5 +1,5 @@
 """Tests of the ``csv`` loader (a folder of timestamp,value files plus labels.json) and of the
-bad-data treatments every CSV-based loader shares (benchbench.loaders.common)."""
+bad-data treatments every CSV-based loader shares (benchbench.data.loaders.common)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from benchbench.data import DataError
-from benchbench.loaders import DATASETS, CSVDirDataset
-from benchbench.loaders.common import DataWarning, natural_key, tidy_intervals
-from benchbench.preprocessing import preprocess
+from benchbench.data.loaders import DATASETS, CSVDirDataset
+from benchbench.data.loaders.common import DataWarning, natural_key, tidy_intervals
+from benchbench.data.preprocessing import preprocess
 
 
 def _folder(tmp_path: Path, files: dict[str, str], labels: object = None) -> Path:

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from benchbench.data import DataError
-from benchbench.loaders.common import DataWarning
-from benchbench.loaders.nab import ALIASES, FOLDERS, NABDataset
+from benchbench.data.loaders.common import DataWarning
+from benchbench.data.loaders.nab import ALIASES, FOLDERS, NABDataset
 
 SHARED_NAB = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "nab"  # as conftest
 

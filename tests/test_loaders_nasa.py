@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from benchbench.data import DataError
-from benchbench.loaders.common import DataWarning
-from benchbench.loaders.nasa import NASADataset, parse_sequences
+from benchbench.data.loaders.common import DataWarning
+from benchbench.data.loaders.nasa import NASADataset, parse_sequences
 
 LABELS = (
     "chan_id,spacecraft,anomaly_sequences,class,num_values\n"

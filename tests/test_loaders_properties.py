@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchbench.data import DataError, Signal
-from benchbench.loaders.common import DataWarning
-from benchbench.loaders.csvdir import CSVDirDataset
-from benchbench.loaders.nab import NABDataset
-from benchbench.loaders.nasa import NASADataset
-from benchbench.loaders.ucr import UCRDataset
-from benchbench.loaders.yahoo import YahooDataset
+from benchbench.data.loaders.common import DataWarning
+from benchbench.data.loaders.csvdir import CSVDirDataset
+from benchbench.data.loaders.nab import NABDataset
+from benchbench.data.loaders.nasa import NASADataset
+from benchbench.data.loaders.ucr import UCRDataset
+from benchbench.data.loaders.yahoo import YahooDataset
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from benchbench.data import DataError
-from benchbench.loaders.common import DataWarning
-from benchbench.loaders.ucr import UCRDataset, parse_file_name
+from benchbench.data.loaders.common import DataWarning
+from benchbench.data.loaders.ucr import UCRDataset, parse_file_name
 
 
 def _write(folder: Path, name: str, values: np.ndarray, layout: str = "lines") -> Path:

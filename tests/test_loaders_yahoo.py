@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from benchbench.data import DataError
-from benchbench.loaders.common import DataWarning
-from benchbench.loaders.yahoo import YahooDataset
+from benchbench.data.loaders.common import DataWarning
+from benchbench.data.loaders.yahoo import YahooDataset
 
 A1 = "timestamp,value,is_anomaly\n" + "".join(
     f"{t},{v},{int(t in (4, 5, 6, 9))}\n" for t, v in zip(range(1, 13), range(100, 112))

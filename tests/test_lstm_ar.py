@@ -17,8 +17,8 @@ from benchbench_plugins.lstm_ar.detector import _burn_in, _scoring_plan
 from helpers import assert_imports_without_torch, assert_registers
 
 from benchbench.detector import DetectorInputError, NotFittedError, epoch_progress
-from benchbench.preprocessing import fit_scaler, moving_average
-from benchbench.synthetic import sine_with_spike
+from benchbench.data.preprocessing import fit_scaler, moving_average
+from benchbench.data.synthetic import sine_with_spike
 from benchbench.testing import make_signal, parametrize_checks
 
 torch = pytest.importorskip("torch")
@@ -325,7 +325,7 @@ def test_mog_conformance(check):
 # Speed is measured by benchmarks/bench_lstm_ar.py, never asserted here.
 @pytest.mark.slow
 def test_default_settings_on_a_3000_step_signal():
-    from benchbench.synthetic import make_signal as make_synthetic
+    from benchbench.data.synthetic import make_signal as make_synthetic
 
     signal = make_synthetic("point_spikes", 3000, 4)  # spikes on 1262-1264 and 1958-1961
     scaler = fit_scaler(signal.train)

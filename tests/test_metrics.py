@@ -1,4 +1,5 @@
-"""Tests of benchbench.metrics: every expected figure below is worked out by hand in a comment."""
+"""Tests of benchbench.evaluation.metrics: every expected figure below is worked out by hand
+in a comment."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchbench.metrics import (
+from benchbench.evaluation.metrics import (
     BUILTIN_METRICS,
     HEADLINE,
     MetricResult,

@@ -1,4 +1,5 @@
-"""Tests of benchbench.plots on hand-built records with score artifacts written to tmp_path."""
+"""Tests of benchbench.report.plots on hand-built records with score artifacts written to
+tmp_path."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchbench.plots import (
+from benchbench.files import safe_name
+from benchbench.report.plots import (
     plot_f1_heatmap,
     plot_loss_curves,
     plot_seed_spread,
     plot_signal,
-    safe_name,
     write_plots,
 )
 
@@ -144,9 +145,9 @@ def test_safe_names_unique() -> None:
     assert safe_name("alpha__s1") == "alpha__s1"
     a, b = safe_name("nab__art/daily jump"), safe_name("nab__art_daily_jump")
     assert a != b and b == "nab__art_daily_jump"
-    assert a.startswith("nab__art_daily_jump_") and len(a) == len(b) + 9
+    assert a.startswith("nab__art_daily_jump-") and len(a) == len(b) + 9
     assert all(ch.isalnum() or ch in "._-" for ch in safe_name("x y/z:ü*"))
-    assert len(safe_name("s" * 500)) <= 130
+    assert len(safe_name("s" * 500)) <= 150
 
 
 def test_signal_file_names_sanitised(tmp_path: Path) -> None:
@@ -158,12 +159,12 @@ def test_signal_file_names_sanitised(tmp_path: Path) -> None:
     write_artifacts(tmp_path, records)
     paths = write_plots(tmp_path, records)
     names = [p.name for p in paths if p.parent.name == "signals"]
-    assert len(names) == 1 and names[0].startswith("beta__machine_1_2_")
+    assert len(names) == 1 and names[0].startswith("beta__machine_1_2-")
     assert _is_png(paths[-1])
 
 
 def test_quality_vs_cost(run: tuple[Path, list[dict[str, Any]]], tmp_path: Path) -> None:
-    from benchbench.plots import plot_quality_vs_cost
+    from benchbench.report.plots import plot_quality_vs_cost
 
     _, records = run
     assert plot_quality_vs_cost(records, tmp_path / "cost.png") is True
@@ -181,7 +182,7 @@ def test_log_axes_get_plain_tick_labels() -> None:
     # drawn verbatim
     import matplotlib.pyplot as plt
 
-    from benchbench.plots import _plain_log_ticks
+    from benchbench.report.plots import _plain_log_ticks
 
     fig, ax = plt.subplots()
     try:

@@ -73,7 +73,7 @@ def test_register_detectors(tmp_path):
 def test_register_datasets(tmp_path):
     _write(tmp_path / "p" / "data.py", """
         from benchbench.hookspecs import hookimpl
-        from benchbench.synthetic import SyntheticDataset
+        from benchbench.data.synthetic import SyntheticDataset
 
         @hookimpl
         def register_datasets(register):
@@ -87,7 +87,7 @@ def test_register_datasets(tmp_path):
 def test_register_metrics(tmp_path):
     _write(tmp_path / "p" / "metric.py", """
         from benchbench.hookspecs import hookimpl
-        from benchbench.metrics import MetricResult
+        from benchbench.evaluation.metrics import MetricResult
 
         def detections_count(expected, detected, index):
             '''Counts detections as false positives (a toy).'''

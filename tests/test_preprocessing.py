@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from benchbench.data import DataError, Signal
-from benchbench.detector import DetectorInputError
-from benchbench.preprocessing import (
+from benchbench.data.preprocessing import (
     Prepared,
     aggregate,
     fit_scaler,
@@ -15,6 +14,7 @@ from benchbench.preprocessing import (
     unroll_windows,
     window_starts,
 )
+from benchbench.detector import DetectorInputError
 
 nan = np.nan
 

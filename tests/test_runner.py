@@ -13,9 +13,11 @@ from benchbench.config import RunConfig
 from benchbench.data import Signal
 from benchbench.hookspecs import hookimpl
 from benchbench.plugins import load_registries
-from benchbench.progress import Progress
-from benchbench.records import RunStore
-from benchbench.runner import Job, derive_random_state, job_id, plan_jobs, run_job
+from benchbench.run.jobs import Job, derive_random_state, job_id
+from benchbench.run.pipeline import run_job
+from benchbench.run.planning import plan_jobs
+from benchbench.run.progress import Progress
+from benchbench.run.records import RunStore
 
 TWO_SIGNALS = "synthetic:spikes_1+clean_1"
 

@@ -1,13 +1,12 @@
-"""Tests of the embedded ``synthetic`` benchmark (benchbench.synthetic)."""
+"""Tests of the embedded ``synthetic`` benchmark (benchbench.data.synthetic)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from benchbench import synthetic
-from benchbench.data import DataError, Signal
-from benchbench.synthetic import (
+from benchbench.data import DataError, Signal, synthetic
+from benchbench.data.synthetic import (
     SIGNAL_KINDS,
     SUITE,
     AnomalySpec,

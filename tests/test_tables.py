@@ -1,4 +1,5 @@
-"""Tests of benchbench.tables on hand-built job records with hand-worked expected numbers."""
+"""Tests of benchbench.report.aggregate and .render on hand-built job records with hand-worked
+expected numbers."""
 
 from __future__ import annotations
 
@@ -11,17 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchbench import tables
-from benchbench.tables import (
+from benchbench.report import aggregate, render
+from benchbench.report.aggregate import dataset_table, kind_table, results_frame, signal_table
+from benchbench.report.render import (
     dataset_display_table,
-    dataset_table,
     format_mean_std,
     headline_text,
-    kind_table,
     latex_escape,
-    results_frame,
     signal_display_table,
-    signal_table,
     to_latex,
     to_markdown,
     write_tables,
@@ -421,12 +419,13 @@ def test_empty_inputs() -> None:
 
 
 def test_module_exports_exist() -> None:
-    for name in tables.__all__:
-        assert hasattr(tables, name), name
+    for module in (aggregate, render):
+        for name in module.__all__:
+            assert hasattr(module, name), name
 
 
 def test_seed_table_holds_the_values_dataset_table_averages() -> None:
-    from benchbench.tables import seed_table
+    from benchbench.report.aggregate import seed_table
 
     records = build_records()
     seeds = seed_table(records)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchbench.thresholding import (
+from benchbench.evaluation.thresholding import (
     DEFAULT_THRESHOLD,
     THRESHOLDS,
     _prune,

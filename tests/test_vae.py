@@ -141,7 +141,7 @@ def test_fitted_state(fitted):
 
 @pytest.mark.parametrize("mode", ["reconstruction", "nll"])
 def test_score_peaks_at_a_spike(fitted, mode):
-    from benchbench.synthetic import sine_with_spike
+    from benchbench.data.synthetic import sine_with_spike
 
     signal = sine_with_spike(500, spike_at=300, seed=3)
     scale = lambda v: (v - 5.0) / 1.2  # noqa: E731  (the level-5 sine into about [-1, 1])
@@ -289,8 +289,8 @@ def test_quick_params_still_learn():
 # Speed is measured by benchmarks/bench_vae.py, never asserted here.
 @pytest.mark.slow
 def test_default_settings_on_a_3000_step_signal():
-    from benchbench.preprocessing import fit_scaler
-    from benchbench.synthetic import SyntheticDataset
+    from benchbench.data.preprocessing import fit_scaler
+    from benchbench.data.synthetic import SyntheticDataset
 
     signal = SyntheticDataset().load_signal("mixed_1")  # 3,000 steps: a spike and a level shift
     scaler = fit_scaler(signal.train)

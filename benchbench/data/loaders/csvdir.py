@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchbench.data import DataError, Signal
-from benchbench.loaders.common import (
+from benchbench.data.loaders.common import (
     load_windows_json,
     natural_key,
     parse_windows,

@@ -3,7 +3,8 @@
 The page holds, in this order: the headline F1 table of each dataset, the per-signal F1 tables,
 the F1 heatmap, F1 against fit time (quality against cost), the per-seed spread, the training loss
 curves and one detection plot per signal, then the failed jobs. Figures are the PNGs that
-:func:`benchbench.plots.write_plots` drew into ``plots/``, embedded as base64 ``data:`` URIs; the
+:func:`benchbench.report.plots.write_plots` drew into ``plots/``, embedded as base64 ``data:``
+URIs; the
 style sheet is inline and there is no script, so the file opens offline and can be mailed alone.
 
 Every text that comes from the run (dataset, signal, detector and kind names, which come from data
@@ -24,16 +25,10 @@ from typing import Any
 
 import pandas as pd
 
-from benchbench.metrics import HEADLINE
-from benchbench.records import atomic_write, read_json
-from benchbench.tables import (
-    _first_line,
-    dataset_table,
-    format_mean_std,
-    seed_table,
-    signal_display_table,
-    sort_records,
-)
+from benchbench.evaluation.metrics import HEADLINE
+from benchbench.files import atomic_write, read_json
+from benchbench.report.aggregate import _first_line, dataset_table, seed_table, sort_records
+from benchbench.report.render import format_mean_std, signal_display_table
 
 __all__ = ["REPORT_FILE", "render_html", "write_html_report"]
 
@@ -208,10 +203,10 @@ def render_html(run_dir: Path | str, records: Iterable[Mapping[str, Any]],
     Args:
         run_dir: the run folder (its ``config.json`` and ``environment.json`` fill the header).
         records: the run's job records, any order.
-        figures_dir: the folder :func:`benchbench.plots.write_plots` drew into (``plots/``);
+        figures_dir: the folder :func:`benchbench.report.plots.write_plots` drew into (``plots/``);
             ``None``: no figures, each figure's place says so.
     """
-    from benchbench.plots import signal_plot_path
+    from benchbench.report.plots import signal_plot_path
 
     run_dir = Path(run_dir)
     recs = sort_records(records)

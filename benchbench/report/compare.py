@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench.metrics import HEADLINE
-from benchbench.records import RunStore, atomic_write
-from benchbench.tables import dataset_table, to_markdown
+from benchbench.evaluation.metrics import HEADLINE
+from benchbench.files import atomic_write
+from benchbench.report.aggregate import dataset_table
+from benchbench.report.render import to_markdown
+from benchbench.run.records import RunStore
 
 __all__ = ["CompareError", "compare_runs", "comparison_markdown", "write_comparison"]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from benchbench.data import DataError, Signal
-from benchbench.loaders.common import (
+from benchbench.data.loaders.common import (
     dataset_root,
     read_csv_table,
     short,

@@ -15,7 +15,7 @@
 
 The files and their hashes are listed in ``benchbench/manifests/nab.sha256`` (``sha256sum`` format:
 hash, two spaces, upstream path; ``sha256sum -c`` checks a checkout of the commit against it).
-``python -m benchbench.fetch --write-manifest nab DIR`` regenerates it from a copy laid out as
+``python -m benchbench.data.fetch --write-manifest nab DIR`` regenerates it from a copy laid out as
 above (the project's was made from ``shared/datasets/nab``, an unmodified copy of the commit).
 
 How a fetch behaves:
@@ -114,7 +114,7 @@ class FetchSpec:
     folder: str
     base_url: str
     commit: str
-    manifest: str  # resource name in benchbench.manifests
+    manifest: str  # resource name in benchbench.data.manifests
     to_local: Callable[[str], str | None]
     to_upstream: Callable[[str], str | None]
     description: str = ""
@@ -236,7 +236,7 @@ def manifest_text(name: str) -> str:
     from importlib.resources import files
 
     spec = _spec(name)
-    return files("benchbench.manifests").joinpath(spec.manifest).read_text(encoding="utf-8")
+    return files("benchbench.data.manifests").joinpath(spec.manifest).read_text(encoding="utf-8")
 
 
 def sha256_file(path: Path) -> str:
@@ -253,7 +253,7 @@ def write_manifest(name: str, source: Path | str, output: Path | str | None = No
     Every file of ``source`` that maps to an upstream path is hashed (others, such as the copy's
     own README.md, are left out). ``output`` defaults to the packaged manifest file.
     """
-    from benchbench.records import atomic_write
+    from benchbench.files import atomic_write
 
     spec = _spec(name)
     source = Path(source)
@@ -278,7 +278,7 @@ def write_manifest(name: str, source: Path | str, output: Path | str | None = No
         "checkout)",
         f"# fetched from {spec.base_url}<path>, or <mirror>/<path>",
         f"# local layout under <data_root>/{spec.folder}: {spec.layout}",
-        f"# regenerate: python -m benchbench.fetch --write-manifest {spec.name} DIR "
+        f"# regenerate: python -m benchbench.data.fetch --write-manifest {spec.name} DIR "
         "(DIR: a copy in the local layout)",
     ]
     text = "\n".join(header + [f"{sha}  {upstream}" for upstream, sha in lines]) + "\n"
@@ -678,11 +678,11 @@ def fetch(name: str, data_root: Path | str, mirror: str | None = None,
 # ------------------------------------------------------------------------------------------ CLI
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m benchbench.fetch NAME [--data-dir DIR] [--mirror URL] [--quiet]``, or
-    ``python -m benchbench.fetch --write-manifest NAME DIR [--output FILE]``."""
+    """``python -m benchbench.data.fetch NAME [--data-dir DIR] [--mirror URL] [--quiet]``, or
+    ``python -m benchbench.data.fetch --write-manifest NAME DIR [--output FILE]``."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m benchbench.fetch", description=__doc__
+    parser = argparse.ArgumentParser(prog="python -m benchbench.data.fetch", description=__doc__
                                      .split("\n\n")[0])
     parser.add_argument("name", nargs="?", help="dataset to fetch")
     parser.add_argument("--data-dir", default=None, help="data root (default: $BENCHBENCH_DATA "

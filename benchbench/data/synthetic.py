@@ -59,7 +59,7 @@ from benchbench.data import DataError, Signal
 
 LICENSE = "generated in code (MIT, same as benchbench)"
 CITATION = (
-    "benchbench synthetic suite: signals generated in code by benchbench.synthetic "
+    "benchbench synthetic suite: signals generated in code by benchbench.data.synthetic "
     "(benchbench developers, MIT); cite benchbench with its version."
 )
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchbench.data import DataError, Signal
-from benchbench.loaders.common import (
+from benchbench.data.loaders.common import (
     dataset_root,
     load_windows_json,
     natural_key,

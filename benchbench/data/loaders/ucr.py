@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from benchbench.data import DataError, Signal
-from benchbench.loaders.common import (
+from benchbench.data.loaders.common import (
     MISSING_MARKERS,
     dataset_root,
     natural_key,

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchbench.data import DataError, Signal
-from benchbench.loaders.common import (
+from benchbench.data.loaders.common import (
     dataset_root,
     natural_key,
     read_series_csv,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchbench.records import RunStore, atomic_write
+from benchbench.files import atomic_write
+from benchbench.run.records import RunStore
 
 
 @dataclass
@@ -25,9 +26,10 @@ def build_report(run_dir: Path | str, plots: bool = True) -> Report:
     A resumed or merged run reports exactly what an uninterrupted one does: nothing here depends
     on the order or the moment in which jobs finished.
     """
-    from benchbench.html_report import write_html_report
-    from benchbench.plots import write_plots
-    from benchbench.tables import headline_text, results_frame, write_tables
+    from benchbench.report.aggregate import results_frame
+    from benchbench.report.html import write_html_report
+    from benchbench.report.plots import write_plots
+    from benchbench.report.render import headline_text, write_tables
 
     run_dir = Path(run_dir)
     store = RunStore(run_dir)

@@ -11,10 +11,8 @@ closed after it is saved.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import os
-import re
 import tempfile
 import textwrap
 from collections import defaultdict
@@ -24,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from benchbench.metrics import HEADLINE
-from benchbench.tables import dataset_table, job_metric, seed_table, sort_records
+from benchbench.evaluation.metrics import HEADLINE
+from benchbench.files import safe_name
+from benchbench.report.aggregate import dataset_table, job_metric, seed_table, sort_records
 
 __all__ = [
-    "safe_name",
     "plot_signal",
     "plot_f1_heatmap",
     "plot_quality_vs_cost",
@@ -42,25 +40,6 @@ DPI = 100
 LABEL_COLOR = "tab:red"
 DETECTED_COLOR = "tab:blue"
 MAX_CHANNELS = 8
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def safe_name(name: str, max_len: int = 120) -> str:
-    """A file-safe version of ``name``: characters outside ``[A-Za-z0-9._-]`` become ``_``.
-
-    When that (or clipping to ``max_len``) changed the name, ``_`` and 8 hex digits of the
-    original name's SHA-1 are appended, so distinct names stay distinct files.
-    """
-    safe = _UNSAFE.sub("_", name)
-    if safe in {"", ".", ".."}:
-        safe = safe.replace(".", "_") or "_"
-    if len(safe) > max_len:
-        safe = safe[:max_len]
-    if safe != name:
-        safe += "_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
-    return safe
-
 
 def _pyplot() -> Any:
     """matplotlib's pyplot on the Agg backend (imported on first use)."""
@@ -552,7 +531,7 @@ def write_plots(
     ``quality_vs_cost.png`` (when some job is ok), ``seed_spread.png`` (only when some dataset
     and detector have several seeds), ``loss_curves.png`` (only when some job has a loss history)
     and ``signals/<dataset>__<signal>.png`` for every signal (:func:`signal_plot_path`; file names
-    made safe with :func:`safe_name`).
+    made safe with :func:`benchbench.files.safe_name`).
     """
     run_dir = Path(run_dir)
     out = Path(out_dir) if out_dir is not None else run_dir / "plots"
