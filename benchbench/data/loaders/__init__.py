@@ -13,7 +13,11 @@ and the text after ``name:`` on the command line), the attributes ``name``, ``de
 * ``csv``: :class:`~benchbench.data.loaders.csvdir.CSVDirDataset`, a folder of timestamp,value
   files.
 
-Bad data is repaired with a :class:`~benchbench.data.loaders.common.DataWarning` or rejected with a
+The four corpus loaders build on :class:`~benchbench.data.loaders.common.CorpusLoader` (the
+constructor, with ``root=``, subset entries, where the corpus is, the "not found" message), NAB and
+Yahoo on its :class:`~benchbench.data.loaders.common.FolderCorpus` (folder and ``<folder>/<name>``
+subsets); each module keeps what is its own. Bad data is repaired with a
+:class:`~benchbench.data.loaders.common.DataWarning` or rejected with a
 :class:`benchbench.data.DataError` naming the file (see :mod:`benchbench.data.loaders.common`). The
 modules read nothing at import, and constructing a dataset reads nothing either.
 """

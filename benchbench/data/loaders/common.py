@@ -1,4 +1,6 @@
-"""Parsing shared by the dataset loaders: CSV tables, timestamps, label windows and bad data.
+"""What the dataset loaders share: parsing (CSV tables, timestamps, label windows, bad data) and
+the loader base classes (:class:`CorpusLoader`: constructor, subset entries, root, messages for a
+missing corpus; :class:`FolderCorpus`: folder and ``<folder>/<name>`` subsets).
 
 Every loader turns its files into :class:`benchbench.data.Signal` objects through these helpers,
 so bad data is treated the same way everywhere (the table is repeated in ``datasets/README.md``):
@@ -47,13 +49,16 @@ from pathlib import Path
 
 import numpy as np
 
-from benchbench.data import DataError
+from benchbench.data import DataError, Dataset, Signal
 
 __all__ = [
+    "CorpusLoader",
     "DataWarning",
+    "FolderCorpus",
     "MISSING_MARKERS",
     "Table",
     "Series",
+    "check_signal_name",
     "label_time",
     "load_windows_json",
     "natural_key",
@@ -67,8 +72,10 @@ __all__ = [
     "split_subset",
     "tidy_intervals",
     "tidy_series",
+    "to_floats",
     "unknown_signal",
     "warn_data",
+    "whole_series_signal",
 ]
 
 #: Cell texts (compared stripped and lower-cased) that mean "no value": kept as NaN.
@@ -259,10 +266,18 @@ def parse_values(
     Raises:
         DataError: a cell that is not a number, naming the file, the line, the column and the cell.
     """
-    out = np.empty(len(cells), dtype=np.float64)
+    return to_floats(cells, lines, path, f"{column} cell", f"cell(s) in column {column!r}")
+
+
+def to_floats(
+    texts: Sequence[str], lines: Sequence[int], path: object, one: str, many: str
+) -> np.ndarray:
+    """:func:`parse_values` for any numbers read as text: ``one`` names a bad one in the error
+    ("non-numeric <one> 'x'"), ``many`` names them in the warnings ("3 missing or NaN <many>")."""
+    out = np.empty(len(texts), dtype=np.float64)
     missing: list[int] = []
     infinite: list[int] = []
-    for i, cell in enumerate(cells):
+    for i, cell in enumerate(texts):
         text = cell.strip()
         if text.lower() in MISSING_MARKERS:
             out[i] = math.nan
@@ -271,9 +286,7 @@ def parse_values(
         try:
             x = float(text)
         except (ValueError, OverflowError):
-            raise DataError(
-                f"{path}: line {lines[i]}: non-numeric {column} cell {short(text)}"
-            ) from None
+            raise DataError(f"{path}: line {lines[i]}: non-numeric {one} {short(text)}") from None
         if math.isnan(x):
             missing.append(i)
         elif math.isinf(x):
@@ -283,14 +296,14 @@ def parse_values(
     if missing:
         warn_data(
             path,
-            f"{len(missing)} missing or NaN cell(s) in column {column!r} (first at line "
-            f"{lines[missing[0]]}) kept as NaN for imputation",
+            f"{len(missing)} missing or NaN {many} (first at line {lines[missing[0]]}) kept as "
+            "NaN for imputation",
         )
     if infinite:
         warn_data(
             path,
-            f"{len(infinite)} infinite cell(s) in column {column!r} (first at line "
-            f"{lines[infinite[0]]}) replaced by NaN for imputation",
+            f"{len(infinite)} infinite {many} (first at line {lines[infinite[0]]}) replaced by "
+            "NaN for imputation",
         )
     return out
 
@@ -681,3 +694,124 @@ def read_series_csv(
             )
     index, values2d, flags = tidy_series(path, index, values, lines, flags)
     return Series(index, values2d, flags)
+
+
+# ------------------------------------------------------------------------------------ loaders
+
+
+def check_signal_name(dataset: Dataset, name: str) -> None:
+    """Raise the :func:`unknown_signal` error unless ``name`` is in ``dataset.signal_names()``."""
+    names = dataset.signal_names()
+    if name not in names:
+        raise unknown_signal(dataset.name, name, names)
+
+
+def whole_series_signal(
+    name: str, series: Series, anomalies: list[tuple[float, float]], path: Path,
+    interval: float | None = None,
+) -> Signal:
+    """The :class:`Signal` of the train = test = the whole series protocol."""
+    return Signal(
+        name=name,
+        train=series.values.copy(),
+        test=series.values,
+        train_index=series.index.copy(),
+        test_index=series.index,
+        anomalies=anomalies,
+        interval=interval,
+        source=str(path),
+    )
+
+
+class CorpusLoader:
+    """What the loaders of a corpus folder share: ``Cls(data_dir, subset, *, root=None)`` reads
+    nothing, finds the corpus at ``root`` or ``<data_dir>/<name>`` (:func:`dataset_root`) and hands
+    the subset's entries (:func:`split_subset`) to :meth:`_select`, which raises
+    :class:`DataError` for an unknown one.
+
+    A subclass sets ``name``, ``description``, ``LICENSE``, ``CITATION`` and ``HOW_TO_GET`` and
+    defines ``_select``, ``present``, ``signal_names`` and ``load_signal``.
+    """
+
+    name: str
+    description: str
+    LICENSE: str
+    CITATION: str
+    #: How to get the corpus, for :meth:`_missing`.
+    HOW_TO_GET = ""
+
+    def __init__(
+        self,
+        data_dir: Path | str | None = None,
+        subset: str | Sequence[str] | None = None,
+        *,
+        root: Path | str | None = None,
+    ) -> None:
+        self.root = dataset_root(data_dir, root, self.name)
+        self._select(split_subset(subset))
+
+    def _select(self, entries: list[str]) -> None:
+        raise NotImplementedError
+
+    def _missing(self, what: str) -> DataError:
+        """The :class:`DataError` for something of the corpus not found: where and how to get it."""
+        return DataError(
+            f"{self.name}: {what} (looked in {self.root}); {self.HOW_TO_GET}, or pass --data-dir "
+            f"pointing at a folder that holds {self.name}/"
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(root={str(self.root)!r})"
+
+
+class FolderCorpus(CorpusLoader):
+    """A corpus of ``<folder>/<name>.csv`` files in a fixed set of folders (``FOLDERS``), found
+    at the root or in its ``NESTED`` folder (the archive's own top folder).
+
+    The subset names folders (through :meth:`_folder`, which also accepts aliases) and/or single
+    signals ``<folder>/<name>``; none: every folder (``_all``).
+    """
+
+    FOLDERS: tuple[str, ...] = ()
+    NESTED = ""
+
+    def _folder(self, entry: str) -> str:
+        """The folder a subset entry means; :class:`DataError` for an unknown one."""
+        raise NotImplementedError
+
+    def _select(self, entries: list[str]) -> None:
+        folders: list[str] = []
+        self._signals: list[str] = []
+        for entry in entries:
+            if "/" in entry:
+                folder, _, stem = entry.partition("/")
+                self._signals.append(f"{self._folder(folder)}/{stem.removesuffix('.csv')}")
+            else:
+                folders.append(self._folder(entry))
+        self._all = not folders and not self._signals
+        self._folders = list(self.FOLDERS) if self._all else list(dict.fromkeys(folders))
+        self._names: list[str] | None = None
+
+    @property
+    def base(self) -> Path:
+        """The folder holding the corpus folders: the root, or ``root/NESTED`` when only that
+        holds them."""
+        nested = self.root / self.NESTED
+        if nested.is_dir() and not any((self.root / f).is_dir() for f in self.FOLDERS):
+            return nested
+        return self.root
+
+    def _files(self, folder: str, pattern: str = "*.csv") -> list[Path]:
+        """The files of ``base/folder`` matching ``pattern``, in natural order of their stems."""
+        return sorted((self.base / folder).glob(pattern), key=lambda p: natural_key(p.stem))
+
+    def _with_signals(self, names: list[str]) -> list[str]:
+        """``names`` (of the selected folders) plus the selected single signals, checked to exist;
+        cached as the signal names."""
+        for name in self._signals:
+            path = self.base / f"{name}.csv"
+            if not path.is_file():
+                raise self._missing(f"no signal {name!r} ({path})")
+            names.append(name)
+        self._names = list(dict.fromkeys(names))
+        return list(self._names)

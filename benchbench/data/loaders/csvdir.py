@@ -17,14 +17,15 @@ from pathlib import Path
 
 from benchbench.data import DataError, Signal
 from benchbench.data.loaders.common import (
+    check_signal_name,
     load_windows_json,
     natural_key,
     parse_windows,
     read_series_csv,
     short,
     tidy_intervals,
-    unknown_signal,
     warn_data,
+    whole_series_signal,
 )
 
 LICENSE = "your own data: its own terms"
@@ -142,9 +143,7 @@ class CSVDirDataset:
             DataError: an unknown name (listing the valid ones), or a file or label problem
                 (naming the file, the line or entry, and the problem).
         """
-        names = self.signal_names()
-        if name not in names:
-            raise unknown_signal(self.name, name, names)
+        check_signal_name(self, name)
         assert self._files is not None and self.labels_path is not None
         path = self._files[name]
         series = read_series_csv(path)
@@ -162,16 +161,7 @@ class CSVDirDataset:
                 anomalies = tidy_intervals(
                     f"{self.labels_path}: entry {short(key)}", raw, series.index
                 )
-        return Signal(
-            name=name,
-            train=series.values.copy(),
-            test=series.values,
-            train_index=series.index.copy(),
-            test_index=series.index,
-            anomalies=anomalies,
-            interval=None,
-            source=str(path),
-        )
+        return whole_series_signal(name, series, anomalies, path)
 
     def __repr__(self) -> str:
         return f"CSVDirDataset(folder={str(self.folder)!r})"

@@ -15,20 +15,18 @@ Protocol (the TadGAN / Orion reference): train = test = the whole signal; aggreg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from benchbench.data import DataError, Signal
 from benchbench.data.loaders.common import (
-    dataset_root,
+    FolderCorpus,
+    check_signal_name,
     load_windows_json,
-    natural_key,
     parse_windows,
     read_series_csv,
-    split_subset,
     tidy_intervals,
-    unknown_signal,
     warn_data,
+    whole_series_signal,
 )
 
 LICENSE = (
@@ -88,7 +86,7 @@ def resolve_folder(entry: str) -> str:
     return folder
 
 
-class NABDataset:
+class NABDataset(FolderCorpus):
     """The Numenta Anomaly Benchmark (58 signals in 7 folders).
 
     Args:
@@ -108,42 +106,23 @@ class NABDataset:
     )
     LICENSE = LICENSE
     CITATION = CITATION
+    FOLDERS = FOLDERS
+    NESTED = "data"  # NAB's own checkout layout
+    HOW_TO_GET = "run `bench datasets fetch nab` to download it"
 
-    def __init__(
-        self,
-        data_dir: Path | str | None = None,
-        subset: str | Sequence[str] | None = None,
-        *,
-        root: Path | str | None = None,
-    ) -> None:
-        self.root = dataset_root(data_dir, root, "nab")
-        self._folders: list[str] = []
-        self._signals: list[str] = []
-        for entry in split_subset(subset):
-            if "/" in entry:
-                folder, _, stem = entry.partition("/")
-                stem = stem.removesuffix(".csv")
-                self._signals.append(f"{resolve_folder(folder)}/{stem}")
-            else:
-                self._folders.append(resolve_folder(entry))
-        if not self._folders and not self._signals:
-            self._folders = list(FOLDERS)
-            self._all = True
-        else:
-            self._folders = list(dict.fromkeys(self._folders))
-            self._all = False
-        self._names: list[str] | None = None
+    def _select(self, entries: list[str]) -> None:
+        super()._select(entries)
         self._windows: dict | None = None
+
+    def _folder(self, entry: str) -> str:
+        return resolve_folder(entry)
 
     # -------------------------------------------------------------------------- locations
 
     @property
     def csv_root(self) -> Path:
         """The folder holding the data folders (``root``, or ``root/data`` in NAB's layout)."""
-        data = self.root / "data"
-        if data.is_dir() and not any((self.root / f).is_dir() for f in FOLDERS):
-            return data
-        return self.root
+        return self.base
 
     def windows_path(self) -> Path | None:
         """The ``combined_windows.json`` found (root first, then ``labels/``), or ``None``."""
@@ -156,17 +135,11 @@ class NABDataset:
         """Whether the selected folders and the windows file are found locally."""
         if self.windows_path() is None:
             return False
-        base = self.csv_root
+        base = self.base
         has_csv = [next((base / f).glob("*.csv"), None) is not None for f in self._folders]
         if self._all:
             return any(has_csv)
         return all(has_csv) and all((base / f"{name}.csv").is_file() for name in self._signals)
-
-    def _missing(self, what: str) -> DataError:
-        return DataError(
-            f"nab: {what} (looked in {self.root}); run `bench datasets fetch nab` to download "
-            "it, or pass --data-dir pointing at a folder that holds nab/"
-        )
 
     # ---------------------------------------------------------------------------- signals
 
@@ -184,24 +157,19 @@ class NABDataset:
             raise self._missing(
                 f"no {WINDOWS_FILE} (neither at the folder's root nor under labels/)"
             )
-        base = self.csv_root
         names: list[str] = []
         absent = []
         for folder in self._folders:
-            files = sorted((base / folder).glob("*.csv"), key=lambda p: natural_key(p.stem))
+            files = self._files(folder)
             if not files:
                 absent.append(folder)
             names.extend(f"{folder}/{p.stem}" for p in files if p.is_file())
         if absent and (not self._all or len(absent) == len(self._folders)):
             raise self._missing(f"no CSV files in folder(s) {', '.join(absent)}")
         if absent:
-            warn_data(base, f"NAB folder(s) {', '.join(absent)} missing; their signals skipped")
-        for name in self._signals:
-            if not (base / f"{name}.csv").is_file():
-                raise self._missing(f"no signal {name!r} ({base / name}.csv)")
-            names.append(name)
-        self._names = list(dict.fromkeys(names))
-        return list(self._names)
+            missing = ", ".join(absent)
+            warn_data(self.base, f"NAB folder(s) {missing} missing; their signals skipped")
+        return self._with_signals(names)
 
     def _load_windows(self) -> tuple[Path, dict]:
         path = self.windows_path()
@@ -218,10 +186,8 @@ class NABDataset:
             DataError: an unknown name (listing the valid ones), or a file or label problem
                 (naming the file, the line or entry, and the problem).
         """
-        names = self.signal_names()
-        if name not in names:
-            raise unknown_signal(self.name, name, names)
-        path = self.csv_root / f"{name}.csv"
+        check_signal_name(self, name)
+        path = self.base / f"{name}.csv"
         series = read_series_csv(path)
         labels_path, windows = self._load_windows()
         key = f"{name}.csv"
@@ -232,16 +198,8 @@ class NABDataset:
             raw = []
         anomalies = tidy_intervals(f"{labels_path}: entry {key!r}", raw, series.index)
         folder = name.split("/", 1)[0]
-        return Signal(
-            name=name,
-            train=series.values.copy(),
-            test=series.values,
-            train_index=series.index.copy(),
-            test_index=series.index,
-            anomalies=anomalies,
-            interval=INTERVALS.get(folder, INTERVAL),
-            source=str(path),
-        )
+        return whole_series_signal(name, series, anomalies, path,
+                                   INTERVALS.get(folder, INTERVAL))
 
     def __repr__(self) -> str:
         return f"NABDataset(root={str(self.root)!r}, folders={self._folders + self._signals})"

@@ -25,12 +25,11 @@ import numpy as np
 
 from benchbench.data import DataError, Signal
 from benchbench.data.loaders.common import (
-    dataset_root,
+    CorpusLoader,
+    check_signal_name,
     read_csv_table,
     short,
-    split_subset,
     tidy_intervals,
-    unknown_signal,
     warn_data,
 )
 
@@ -107,7 +106,7 @@ def _classes(text: str) -> list[str]:
     return [c.strip().strip("'\"").lower() for c in parts if c.strip()]
 
 
-class NASADataset:
+class NASADataset(CorpusLoader):
     """SMAP and MSL telemetry channels (train / test arrays, labelled test intervals).
 
     Args:
@@ -129,6 +128,10 @@ class NASADataset:
     )
     LICENSE = LICENSE
     CITATION = CITATION
+    HOW_TO_GET = (
+        "download the telemanom data (train/ and test/ .npy arrays and labeled_anomalies.csv) "
+        "into that folder"
+    )
 
     def __init__(
         self,
@@ -138,11 +141,13 @@ class NASADataset:
         root: Path | str | None = None,
         all_channels: bool = False,
     ) -> None:
-        self.root = dataset_root(data_dir, root, "nasa")
         self.all_channels = bool(all_channels)
+        super().__init__(data_dir, subset, root=root)
+
+    def _select(self, entries: list[str]) -> None:
         self._spacecraft: list[str] = []
         self._channels: list[str] = []
-        for entry in split_subset(subset):
+        for entry in entries:
             if entry.lower().replace("-", "_") == ALL_CHANNELS:
                 self.all_channels = True
             elif entry.upper() in SPACECRAFT:
@@ -168,11 +173,7 @@ class NASADataset:
         if self._table is not None:
             return self._table
         if not self.labels_path.is_file():
-            raise DataError(
-                f"nasa: no {LABELS_FILE} (looked in {self.root}); download the telemanom data "
-                "(train/ and test/ .npy arrays and labeled_anomalies.csv) into that folder, or "
-                "pass --data-dir pointing at a folder that holds nasa/"
-            )
+            raise self._missing(f"no {LABELS_FILE}")
         table = read_csv_table(self.labels_path, _COLUMNS, _OPTIONAL)
         rows: dict[str, _Row] = {}
         cols = table.columns
@@ -218,9 +219,7 @@ class NASADataset:
             DataError: an unknown channel (listing the valid ones), a missing or malformed array,
                 train and test with different numbers of columns, or malformed labels.
         """
-        names = self.signal_names()
-        if name not in names:
-            raise unknown_signal(self.name, name, names)
+        check_signal_name(self, name)
         row = self._read_table()[name]
         where = f"{self.labels_path}: line {row.lines[0]} (channel {name!r})"
         spans: list[tuple[int, int]] = []
@@ -273,9 +272,6 @@ class NASADataset:
             source=str(test_path),
             kind=kind,
         )
-
-    def __repr__(self) -> str:
-        return f"NASADataset(root={str(self.root)!r})"
 
 
 def _load_array(path: Path) -> np.ndarray:

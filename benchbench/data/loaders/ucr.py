@@ -14,9 +14,7 @@ interval ``[anomStart - 1, anomEnd - 1]``. Signal names are ``NNN_<name>``
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,14 +22,12 @@ import numpy as np
 
 from benchbench.data import DataError, Signal
 from benchbench.data.loaders.common import (
-    MISSING_MARKERS,
-    dataset_root,
+    CorpusLoader,
+    check_signal_name,
     natural_key,
     read_text,
-    short,
-    split_subset,
     tidy_intervals,
-    unknown_signal,
+    to_floats,
     warn_data,
 )
 
@@ -94,42 +90,19 @@ def read_numbers(path: Path) -> np.ndarray:
         fast = False
     if fast:
         return values
-    out: list[float] = []
-    missing_line = infinite_line = None
-    n_missing = n_infinite = 0
+    cells: list[str] = []
+    lines: list[int] = []
     for line_no, line in enumerate(text.split("\n"), start=1):
         for token in _SPLIT.split(line.strip()):
-            if not token:
-                continue
-            if token.lower() in MISSING_MARKERS:
-                x = math.nan
-            else:
-                try:
-                    x = float(token)
-                except (ValueError, OverflowError):
-                    raise DataError(
-                        f"{path}: line {line_no}: non-numeric value {short(token)}"
-                    ) from None
-            if math.isnan(x):
-                n_missing += 1
-                missing_line = missing_line or line_no
-            elif math.isinf(x):
-                n_infinite += 1
-                infinite_line = infinite_line or line_no
-                x = math.nan
-            out.append(x)
-    if n_missing:
-        warn_data(path, f"{n_missing} missing or NaN value(s) (first at line {missing_line}) "
-                        "kept as NaN for imputation")
-    if n_infinite:
-        warn_data(path, f"{n_infinite} infinite value(s) (first at line {infinite_line}) "
-                        "replaced by NaN for imputation")
-    if not out:
+            if token:
+                cells.append(token)
+                lines.append(line_no)
+    if not cells:
         raise DataError(f"{path}: empty file (no number in it)")
-    return np.asarray(out, dtype=np.float64)
+    return to_floats(cells, lines, path, "value", "value(s)")
 
 
-class UCRDataset:
+class UCRDataset(CorpusLoader):
     """The UCR anomaly archive: one series per file, one labelled anomaly each.
 
     Args:
@@ -148,16 +121,13 @@ class UCRDataset:
     )
     LICENSE = LICENSE
     CITATION = CITATION
+    HOW_TO_GET = (
+        "download the UCR Time Series Anomaly Archive and put its NNN_UCR_Anomaly_*.txt files "
+        "there"
+    )
 
-    def __init__(
-        self,
-        data_dir: Path | str | None = None,
-        subset: str | Sequence[str] | None = None,
-        *,
-        root: Path | str | None = None,
-    ) -> None:
-        self.root = dataset_root(data_dir, root, "ucr")
-        self._entries = split_subset(subset)
+    def _select(self, entries: list[str]) -> None:
+        self._entries = entries
         self._files: dict[str, UCRFile] | None = None
 
     def present(self) -> bool:
@@ -170,11 +140,7 @@ class UCRDataset:
         if self._files is not None:
             return self._files
         if not self.root.is_dir():
-            raise DataError(
-                f"ucr: no UCR archive folder (looked in {self.root}); download the UCR Time "
-                "Series Anomaly Archive and put its NNN_UCR_Anomaly_*.txt files there, or pass "
-                "--data-dir pointing at a folder that holds ucr/"
-            )
+            raise self._missing("no UCR archive folder")
         found = sorted(
             (f for p in self.root.rglob("*_UCR_Anomaly_*") if (f := parse_file_name(p))),
             key=lambda f: (f.number, natural_key(str(f.path))),
@@ -227,9 +193,7 @@ class UCRDataset:
             DataError: an unknown name (listing the valid ones), an unreadable file, or a train
                 end or anomaly the series cannot hold.
         """
-        names = self.signal_names()
-        if name not in names:
-            raise unknown_signal(self.name, name, names)
+        check_signal_name(self, name)
         info = self._all_files()[name]
         path = info.path
         values = read_numbers(path)
@@ -259,6 +223,3 @@ class UCRDataset:
             interval=None,
             source=str(path),
         )
-
-    def __repr__(self) -> str:
-        return f"UCRDataset(root={str(self.root)!r})"

@@ -17,18 +17,14 @@ A2 to A4: Unix seconds). Protocol: train = test = the whole series; no aggregati
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-
 from benchbench.data import DataError, Signal
 from benchbench.data.loaders.common import (
-    dataset_root,
-    natural_key,
+    FolderCorpus,
+    check_signal_name,
     read_series_csv,
     runs_to_intervals,
-    split_subset,
     tidy_intervals,
-    unknown_signal,
+    whole_series_signal,
 )
 
 LICENSE = (
@@ -75,7 +71,7 @@ def resolve_benchmark(entry: str) -> str:
     return key
 
 
-class YahooDataset:
+class YahooDataset(FolderCorpus):
     """Yahoo! Webscope S5: benchmarks A1 (real) and A2 to A4 (synthetic), 367 labelled series.
 
     Args:
@@ -95,42 +91,21 @@ class YahooDataset:
     )
     LICENSE = LICENSE
     CITATION = CITATION
+    FOLDERS = tuple(folder for folder, _ in BENCHMARKS.values())
+    NESTED = ARCHIVE_FOLDER
+    _PATTERNS = dict(BENCHMARKS.values())
 
-    def __init__(
-        self,
-        data_dir: Path | str | None = None,
-        subset: str | Sequence[str] | None = None,
-        *,
-        root: Path | str | None = None,
-    ) -> None:
-        self.root = dataset_root(data_dir, root, "yahoo")
-        self._benchmarks: list[str] = []
-        self._signals: list[str] = []
-        for entry in split_subset(subset):
-            if "/" in entry:
-                folder, _, stem = entry.partition("/")
-                key = resolve_benchmark(folder)
-                self._signals.append(f"{BENCHMARKS[key][0]}/{stem.removesuffix('.csv')}")
-            else:
-                self._benchmarks.append(resolve_benchmark(entry))
-        if not self._benchmarks and not self._signals:
-            self._benchmarks = list(BENCHMARKS)
-        self._names: list[str] | None = None
+    def _folder(self, entry: str) -> str:
+        return BENCHMARKS[resolve_benchmark(entry)][0]
 
-    @property
-    def base(self) -> Path:
-        """The folder holding ``A1Benchmark`` .. ``A4Benchmark``."""
-        nested = self.root / ARCHIVE_FOLDER
-        if nested.is_dir() and not any((self.root / f).is_dir() for f, _ in BENCHMARKS.values()):
-            return nested
-        return self.root
+    def _missing(self, what: str) -> DataError:
+        return DataError(f"yahoo: {what}; {REQUEST_HINT}")
 
     def present(self) -> bool:
         """Whether every selected benchmark folder holds its files locally."""
         base = self.base
         return all(
-            next((base / BENCHMARKS[k][0]).glob(BENCHMARKS[k][1]), None) is not None
-            for k in self._benchmarks
+            next((base / f).glob(self._PATTERNS[f]), None) is not None for f in self._folders
         ) and all((base / f"{name}.csv").is_file() for name in self._signals)
 
     def signal_names(self) -> list[str]:
@@ -141,22 +116,13 @@ class YahooDataset:
         """
         if self._names is not None:
             return list(self._names)
-        base = self.base
         names: list[str] = []
-        for key in self._benchmarks:
-            folder, pattern = BENCHMARKS[key]
-            files = sorted((base / folder).glob(pattern), key=lambda p: natural_key(p.stem))
+        for folder in self._folders:
+            files = self._files(folder, self._PATTERNS[folder])
             if not files:
-                raise DataError(
-                    f"yahoo: no {folder}/{pattern} (looked in {base}); {REQUEST_HINT}"
-                )
+                raise self._missing(f"no {folder}/{self._PATTERNS[folder]} (looked in {self.base})")
             names.extend(f"{folder}/{p.stem}" for p in files)
-        for name in self._signals:
-            if not (base / f"{name}.csv").is_file():
-                raise DataError(f"yahoo: no signal {name!r} ({base / name}.csv); {REQUEST_HINT}")
-            names.append(name)
-        self._names = list(dict.fromkeys(names))
-        return list(self._names)
+        return self._with_signals(names)
 
     def load_signal(self, name: str) -> Signal:
         """Load series ``<folder>/<name>``.
@@ -165,24 +131,10 @@ class YahooDataset:
             DataError: an unknown name (listing the valid ones), or a file problem (naming the
                 file, the line and the problem).
         """
-        names = self.signal_names()
-        if name not in names:
-            raise unknown_signal(self.name, name, names)
+        check_signal_name(self, name)
         path = self.base / f"{name}.csv"
         series = read_series_csv(path, label_names=LABEL_NAMES)
         assert series.flags is not None
         anomalies = tidy_intervals(path, runs_to_intervals(series.index, series.flags),
                                    series.index)
-        return Signal(
-            name=name,
-            train=series.values.copy(),
-            test=series.values,
-            train_index=series.index.copy(),
-            test_index=series.index,
-            anomalies=anomalies,
-            interval=None,
-            source=str(path),
-        )
-
-    def __repr__(self) -> str:
-        return f"YahooDataset(root={str(self.root)!r})"
+        return whole_series_signal(name, series, anomalies, path)
