@@ -13,10 +13,11 @@
     data/README.md                ->  README-NAB-data.md
     LICENSE                       ->  LICENSE-NAB
 
-The files and their hashes are listed in ``benchbench/manifests/nab.sha256`` (``sha256sum`` format:
-hash, two spaces, upstream path; ``sha256sum -c`` checks a checkout of the commit against it).
-``python -m benchbench.data.fetch --write-manifest nab DIR`` regenerates it from a copy laid out as
-above (the project's was made from ``shared/datasets/nab``, an unmodified copy of the commit).
+The files and their hashes are listed in ``benchbench/data/manifests/nab.sha256`` (``sha256sum``
+format: hash, two spaces, upstream path; ``sha256sum -c`` checks a checkout of the commit against
+it). ``python -m benchbench.data.fetch --write-manifest nab DIR`` regenerates it from a copy laid
+out as above (the project's was made from ``shared/datasets/nab``, an unmodified copy of the
+commit).
 
 How a fetch behaves:
 
@@ -37,7 +38,18 @@ How a fetch behaves:
   every failed file (expected and actual hash for a mismatch) and says to rerun to resume; the
   ``bench datasets fetch`` command then exits 1.
 
-Nothing happens at import; only the standard library is used.
+Why not pooch (https://www.fatiando.org/pooch, checked at 1.9.0): ``Pooch.fetch`` and
+``pooch.retrieve`` do a hash-checked download from a registry and skip a file already present with
+the right hash, but not the rest of what is above. Pooch streams each download into a fresh
+temporary file that it deletes on any error, and never sends a Range request, so an interrupted file
+always starts again from zero (the resume, the 416 and 200 answers and the stale ``.part`` are what
+the tests pin); its registry file is ``name hash``, not ``sha256sum`` order (the manifest would no
+longer check a checkout with ``sha256sum -c``, and each renamed file would need its own URL entry);
+it joins a registry name to the folder unchecked (``..`` included); it has no ``file://`` mirrors;
+and it downloads through ``requests`` (not a dependency here), whose exceptions would have to be
+mapped back to the network / HTTP / checksum failures reported above. What it would take over,
+hashing a file and skipping one that matches, is a few lines here, so the module uses only the
+standard library. Nothing happens at import.
 """
 
 from __future__ import annotations
@@ -118,7 +130,6 @@ class FetchSpec:
     to_local: Callable[[str], str | None]
     to_upstream: Callable[[str], str | None]
     description: str = ""
-    license: str = ""
     layout: str = ""  # the upstream -> local mapping in words, for the manifest header
 
 
@@ -156,7 +167,6 @@ DATASETS_FETCHABLE: dict[str, FetchSpec] = {
         to_local=_nab_local,
         to_upstream=_nab_upstream,
         description="Numenta Anomaly Benchmark: 58 labelled signals with anomaly windows",
-        license="MIT (Copyright 2014-2024 Numenta Inc.), see LICENSE-NAB",
         layout="data/<subset>/<f> -> <subset>/<f>, labels/<f> -> <f>, LICENSE -> LICENSE-NAB, "
                "data/README.md -> README-NAB-data.md",
     ),
