@@ -122,7 +122,7 @@ Set `BENCHBENCH_LOAD_PLUGINS={distribution}` to load only this third-party plugi
 INIT = '''\
 """benchbench plugin {distribution}: registers the detector ``{name}``."""
 
-from benchbench.hookspecs import hookimpl
+from benchbench import hookimpl
 
 from {module}.detector import {cls}
 
@@ -147,7 +147,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchbench.detector import BaseDetector
+from benchbench import BaseDetector
 
 
 def moving_average(X: np.ndarray, window: int) -> np.ndarray:

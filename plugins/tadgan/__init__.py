@@ -17,7 +17,9 @@ __all__ = ["CPU_PARAMS", "GAN", "QUICK_PARAMS", "TadGAN", "cpu_params", "paper_p
 #: ``bench run`` (the ``default`` profile): TadGAN's networks, losses and schedule with narrower
 #: layers, a training window every 5 steps and 40 epochs, so the 16 synthetic signals train in
 #: minutes on a CPU (about 9x less work per optimiser step than the reference's layer sizes).
-#: The class defaults, and ``--profile paper``, are the reference's settings.
+#: The class defaults are the reference's networks, losses and schedule with 10 epochs (the
+#: reference trains 35 on NAB and 70 on NASA and Yahoo); ``--profile paper`` sets those epochs
+#: and the reference's scoring per dataset (:func:`paper_params`).
 CPU_PARAMS: dict[str, object] = {
     "encoder_hidden": 32,
     "generator_hidden": 32,
@@ -36,8 +38,8 @@ QUICK_PARAMS: dict[str, object] = {
 }
 
 
-#: Epochs of the reference per dataset family (REFERENCE.md); other datasets get 70, the NASA
-#: and Yahoo figure.
+#: Epochs of the reference implementation per dataset family (Orion's TadGAN pipelines, as in
+#: Geiger et al., IEEE BigData 2020); other datasets get 70, the NASA and Yahoo figure.
 PAPER_EPOCHS = {"nab": 35, "nasa": 70, "yahoo": 70}
 #: NAB folders the reference scores with ``sum`` (the others, and NASA, with ``mult``).
 PAPER_SUM_FOLDERS = ("realAdExchange", "realTraffic", "realTweets")
