@@ -10,8 +10,8 @@ Three measurements:
 2. ``--nab DATA_DIR``: the paper-profile job on NAB's ``artificialWithAnomaly/art_daily_jumpsup``
    (35 epochs, DTW / mult), run through the harness exactly as ``bench run --profile paper`` runs
    it (load, aggregate to 600 s, fit, score, threshold, metrics); the script prints its fit,
-   score and wall times, and no speed ratio: the reference implementation's time in REFERENCE.md
-   was measured on another day, so a comparison needs the reference run beside this one.
+   score and wall times, and no speed ratio: a ratio against the reference implementation (Orion's
+   TadGAN pipeline) needs that implementation run beside this one, on the same machine.
 3. ``--phases``: where one training minibatch (5 x 64 windows, reference-sized networks) spends
    its time: the 5 critic iterations (Cx and Cz), the E/G step and the rest (the batched E(x),
    G(z) for the critics' fakes), mean of 12 minibatches after 3 of warm-up.
@@ -24,7 +24,7 @@ Usage::
 
     python benchmarks/bench_tadgan.py                      # growth table, tadgan and gan
     python benchmarks/bench_tadgan.py --detectors tadgan --lengths 4000 --epochs 5
-    python benchmarks/bench_tadgan.py --nab ../shared/datasets   # the 35-epoch NAB job
+    python benchmarks/bench_tadgan.py --nab datasets          # the 35-epoch NAB job
     python benchmarks/bench_tadgan.py --phases                    # one minibatch's phases
 """
 

@@ -4,15 +4,14 @@ Torch takes its CPU tensors from ``malloc``. With glibc's defaults, allocations 
 threshold (128 KiB, rising with use to at most 32 MiB) get fresh pages from the kernel and hand
 them back when freed, and free memory at the top of a heap goes back to the kernel once more than
 the trim threshold is free. A training loop allocates and frees the same few hundred MB of
-activations, gradients and LSTM workspaces every step, so each step faults those pages in again:
-25,000-45,000 page faults and 0.09-0.18 s of system time per TadGAN minibatch of about 1 s
-(two threads, `benchmarks/bench_tadgan.py`); with the settings below, a few hundred and 0.02 s.
+activations, gradients and LSTM workspaces every step, so each step faults those pages in again
+(``tests/test_allocator.py`` shows it on a 40 MB buffer: every page faulted in again on each
+reuse with glibc's defaults, almost none with the settings below).
 
 :func:`tune_malloc` raises the mmap threshold to 64 MiB (the largest tensor a training step makes
 here is 25-50 MB), the trim threshold to 512 MiB, and pads each heap extension by 64 MiB, so
 freed memory is reused instead of returned. The cost is memory: a process keeps what its largest
-step used (peak resident size over TadGAN minibatches at two threads 685-752 MiB against
-612-677 MiB). Values are not affected (where a tensor lives does not change what is computed).
+step used. Values are not affected (where a tensor lives does not change what is computed).
 
 Only processes the harness starts itself are tuned: the process executor's workers and the
 serial executor's child process call :func:`tune_malloc` when they start
@@ -25,7 +24,8 @@ Windows, musl) nothing is changed.
 
 Measured on a sample of the default run (every built-in detector on two synthetic signals, one
 thread per job, three runs each, alternating): 147.6 s of CPU time tuned against 163.5 s with
-glibc's defaults (median ratio 0.894), system time 1.5 s against 11.8 s; see docs/benchmarks.md.
+glibc's defaults (median ratio 0.894), peak resident size 572 against 535 MiB; see
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
