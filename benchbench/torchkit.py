@@ -11,6 +11,7 @@ imports every plugin at start-up and must stay fast), never at module level.
   loss turns NaN or infinite.
 * :func:`predict_windows` runs a model over windows in batches under ``torch.inference_mode``.
 * :func:`window_view` makes rolling windows of a tensor without copying.
+* :func:`set_forget_bias` sets the initial forget-gate bias of LSTMs.
 
 Reproducibility guarantee: a detector that creates its networks and trains inside
 ``with seeded(random_state) as rng:``, shuffles with ``rng.torch`` (as :func:`train_windows` does)
@@ -40,6 +41,7 @@ __all__ = [
     "predict_windows",
     "resolve_device",
     "seeded",
+    "set_forget_bias",
     "end_epoch",
     "train_windows",
     "window_view",
@@ -153,6 +155,21 @@ def window_view(x: torch.Tensor, window_size: int, step: int = 1) -> torch.Tenso
         raise ValueError(f"window_size={window_size} must be in [1, {x.shape[0]}]")
     # unfold gives (n_windows, n_channels, window_size)
     return x.unfold(0, window_size, step).transpose(1, 2)
+
+
+def set_forget_bias(value: float, *lstms: torch.nn.LSTM) -> None:
+    """Start the forget gate of every layer of ``lstms`` at bias ``value`` (torch starts it at 0,
+    Keras at 1): a high value keeps the cells' memory open early in training.
+
+    torch orders the gates (input, forget, cell, output) and the forget gate's bias is
+    ``bias_ih + bias_hh`` on its slice, so ``bias_ih`` gets ``value`` there and ``bias_hh`` 0.
+    """
+    with torch.no_grad():
+        for lstm in lstms:
+            h = lstm.hidden_size
+            for layer in range(lstm.num_layers):
+                getattr(lstm, f"bias_ih_l{layer}")[h : 2 * h].fill_(float(value))
+                getattr(lstm, f"bias_hh_l{layer}")[h : 2 * h].zero_()
 
 
 def optimiser_step(optimiser: torch.optim.Optimizer, loss: torch.Tensor,

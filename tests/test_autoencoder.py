@@ -228,6 +228,17 @@ def test_train_windows_averages_per_epoch_and_shuffles_reproducibly():
     assert again == batches
 
 
+def test_set_forget_bias_sets_the_forget_gate_of_every_layer():
+    lstm = torch.nn.LSTM(3, 4, num_layers=2)
+    cell_bias = lstm.bias_ih_l1[8:12].detach().clone()
+    torchkit.set_forget_bias(2.5, lstm)
+    for layer in (0, 1):
+        ih, hh = getattr(lstm, f"bias_ih_l{layer}"), getattr(lstm, f"bias_hh_l{layer}")
+        assert torch.all(ih[4:8] == 2.5) and torch.all(hh[4:8] == 0)  # the forget gate's slice
+        assert ih.requires_grad
+    assert torch.equal(lstm.bias_ih_l1[8:12], cell_bias)  # the other gates are left alone
+
+
 def test_optimiser_step_clips_the_global_gradient_norm():
     weight = torch.nn.Parameter(torch.zeros(3))
     optimiser = torch.optim.SGD([weight], lr=1.0)

@@ -12,6 +12,7 @@ from benchbench_plugins.autoencoder import LSTMAutoencoder
 from benchbench_plugins.zscore import RollingZScore
 
 from benchbench.testing import make_signal, parametrize_checks
+from benchbench.windowed import WindowedDetector
 
 AUTOENCODER_FAST = dict(window_size=16, hidden_size=8, epochs=2, batch_size=32, train_step=4)
 
@@ -83,3 +84,53 @@ def test_importing_the_detectors_imports_neither_sklearn_nor_torch():
         "assert not heavy, f'building the detectors imported {heavy}'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- WindowedDetector: a new window detector supplies four methods ----------------------------
+class LinearWindowAutoencoder(WindowedDetector):
+    """The smallest WindowedDetector: a linear autoencoder of whole windows (4-value code)."""
+
+    def __init__(self, window_size=16, epochs=20, batch_size=16, learning_rate=1e-2,
+                 train_step=2, score_step=1, smoothing_window=None, grad_clip=None,
+                 device="auto", random_state=0):
+        self._store(locals())
+
+    def _check_params(self):
+        self._check_positive_ints("window_size", "epochs", "batch_size", "train_step")
+        self._check_score_step("reconstruction")
+
+    def _build_network(self, n_channels):
+        from torch import nn
+
+        size = int(self.window_size) * n_channels
+        return nn.Sequential(nn.Flatten(), nn.Linear(size, 4), nn.Linear(4, size),
+                             nn.Unflatten(1, (int(self.window_size), n_channels)))
+
+    def _batch_loss(self, model, batch, step, n_steps):
+        loss = (model(batch) - batch).square().mean()
+        return loss, {"mse": loss}
+
+    def _timestep_scores(self, arr):
+        return np.abs(arr - self._per_timestep(arr, self.model_)).mean(axis=1)
+
+
+@parametrize_checks(LinearWindowAutoencoder)
+def test_a_minimal_windowed_detector_passes_every_check(check):
+    pytest.importorskip("torch")
+    check()
+
+
+def test_windowed_detector_counts_optimiser_steps():
+    pytest.importorskip("torch")
+    seen = []
+
+    class Recording(LinearWindowAutoencoder):
+        def _batch_loss(self, model, batch, step, n_steps):
+            seen.append((step, n_steps, len(batch)))
+            return super()._batch_loss(model, batch, step, n_steps)
+
+    det = Recording(epochs=3, batch_size=16, train_step=8, device="cpu").fit(make_signal(200))
+    assert det.n_train_windows_ == 24  # starts 0, 8, ..., 184
+    assert [s for s, _, _ in seen] == list(range(6)) and {n for _, n, _ in seen} == {6}
+    assert [b for _, _, b in seen] == [16, 8] * 3
+    assert len(det.history_["mse"]) == 3 and not det.model_.training

@@ -16,9 +16,9 @@ from benchbench_plugins.lstm_ar import (
 from benchbench_plugins.lstm_ar.detector import _burn_in, _scoring_plan
 from helpers import assert_imports_without_torch, assert_registers
 
-from benchbench.detector import DetectorInputError, NotFittedError, epoch_progress
 from benchbench.data.preprocessing import fit_scaler, moving_average
 from benchbench.data.synthetic import sine_with_spike
+from benchbench.detector import DetectorInputError, NotFittedError, epoch_progress
 from benchbench.testing import make_signal, parametrize_checks
 
 torch = pytest.importorskip("torch")

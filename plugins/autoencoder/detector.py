@@ -1,7 +1,8 @@
 """The ``autoencoder`` detector: an LSTM encoder-decoder scored by reconstruction error.
 
 Importing this module does not import torch; ``fit`` imports :mod:`benchbench.torchkit` and the
-network (:mod:`benchbench_plugins.autoencoder.network`) when it runs.
+network (:mod:`benchbench_plugins.autoencoder.network`) when it runs. The fit/score skeleton is
+:class:`benchbench.windowed.WindowedDetector`'s.
 """
 
 from __future__ import annotations
@@ -10,19 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from benchbench.data.preprocessing import (
-    moving_average,
-    smoothing_steps,
-    unroll_windows,
-    window_starts,
-)
-from benchbench.detector import BaseDetector, NotFittedError
-
-# Windows per forward pass when scoring (inference only, so larger than the training batch).
-_SCORE_BATCH = 1024
+from benchbench.data.preprocessing import smoothing_steps
+from benchbench.windowed import WindowedDetector
 
 
-class LSTMAutoencoder(BaseDetector):
+class LSTMAutoencoder(WindowedDetector):
     """LSTM autoencoder over rolling windows; the score is the smoothed reconstruction error.
 
     Training: rolling windows of ``window_size`` steps taken every ``train_step`` steps (plus the
@@ -77,10 +70,6 @@ class LSTMAutoencoder(BaseDetector):
     ) -> None:
         self._store(locals())
 
-    def min_length(self) -> int:
-        """The fewest timesteps accepted: one window."""
-        return int(self.window_size)
-
     def _check_params(self) -> None:
         name = type(self).__name__
         self._check_positive_ints(
@@ -97,87 +86,27 @@ class LSTMAutoencoder(BaseDetector):
         smoothing_steps(self.smoothing_window, 100, name)  # validates the value
 
     # -- training -----------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None) -> LSTMAutoencoder:
-        """Train on ``X`` ``(n_timesteps, n_channels)`` (scaled to [-1, 1]); return ``self``."""
-        self._check_params()
-        for stale in ("model_", "device_", "n_train_windows_"):  # a failed refit leaves no mix
-            self.__dict__.pop(stale, None)
-        arr = self._validate(X, fitting=True)
-        self._start_history()
-
-        import torch
-
-        from benchbench import torchkit
-
+    def _build_network(self, n_channels: int) -> Any:
         from .network import LSTMAutoencoderNet
 
-        device = torchkit.resolve_device(self.device)
-        window = int(self.window_size)
-        with torchkit.seeded(self.random_state, device) as rng:
-            model = LSTMAutoencoderNet(
-                arr.shape[1],
-                int(self.hidden_size),
-                forget_bias=float(self.forget_bias or 0.0),
-                init_decoder_state=bool(self.init_decoder_state),
-            ).to(device)
-            clip = float(self.grad_clip) if self.grad_clip else None
-            optimiser = torch.optim.Adam(model.parameters(), lr=float(self.learning_rate))
-            x = torch.as_tensor(arr, dtype=torch.float32, device=device)
-            starts = window_starts(len(arr), window, int(self.train_step))
-            windows = torchkit.window_view(x, window)[torch.as_tensor(starts, device=device)]
+        return LSTMAutoencoderNet(
+            n_channels,
+            int(self.hidden_size),
+            forget_bias=float(self.forget_bias or 0.0),
+            init_decoder_state=bool(self.init_decoder_state),
+        )
 
-            def step(batch: torch.Tensor) -> dict[str, torch.Tensor]:
-                loss = torch.nn.functional.mse_loss(model(batch), batch)
-                torchkit.optimiser_step(optimiser, loss, clip)
-                return {"reconstruction": loss}
+    def _batch_loss(self, model: Any, batch: Any, step: int, n_steps: int) -> tuple[Any, dict]:
+        import torch
 
-            model.train()
-            torchkit.train_windows(
-                self,
-                windows,
-                step,
-                epochs=int(self.epochs),
-                batch_size=int(self.batch_size),
-                generator=rng.torch,
-            )
-        model.eval()
-        self.model_ = model
-        self.device_ = str(device)
-        self.n_train_windows_ = len(starts)
-        return self
+        loss = torch.nn.functional.mse_loss(model(batch), batch)
+        return loss, {"reconstruction": loss}
 
     # -- scoring ------------------------------------------------------------------------------
     def reconstruct(self, X: Any) -> np.ndarray:
         """Per-timestep reconstruction of ``X``: shape ``(n_timesteps, n_channels)``."""
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"{type(self).__name__}: call fit before score")
-        return self._reconstruct(self._validate(X, fitting=False))
+        return self._per_timestep(self._input(X, fitting=False), self.model_)
 
-    def _reconstruct(self, arr: np.ndarray) -> np.ndarray:
-        import torch
-
-        from benchbench import torchkit
-
-        window = int(self.window_size)
-        device = torch.device(self.device_)
-        x = torch.as_tensor(arr, dtype=torch.float32, device=device)
-        step = int(self.score_step)
-        n = len(arr)
-        windows = torchkit.predict_windows(
-            self.model_, torchkit.window_view(x, window, step), _SCORE_BATCH
-        )
-        recon = unroll_windows(windows, n, step, reducer="median")
-        covered = (len(windows) - 1) * step + window  # timesteps covered by the strided windows
-        if covered < n:  # the trailing timesteps: reconstruct the window ending at the last step
-            tail = torchkit.predict_windows(self.model_, x[None, n - window :], 1)[0]
-            recon[covered:] = tail[covered - n :]
-        return recon
-
-    def score(self, X: Any) -> np.ndarray:
-        """Anomaly score per timestep of ``X``: shape ``(n_timesteps,)``, finite, >= 0."""
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"{type(self).__name__}: call fit before score")
-        arr = self._validate(X, fitting=False)
-        error = np.abs(arr - self._reconstruct(arr)).mean(axis=1)
-        steps = smoothing_steps(self.smoothing_window, len(arr), type(self).__name__)
-        return moving_average(error, steps)
+    def _timestep_scores(self, arr: np.ndarray) -> np.ndarray:
+        """Mean absolute reconstruction error over channels (>= 0)."""
+        return np.abs(arr - self._per_timestep(arr, self.model_)).mean(axis=1)

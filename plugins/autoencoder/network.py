@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from benchbench.torchkit import set_forget_bias
+
 
 class LSTMAutoencoderNet(nn.Module):
     """LSTM encoder-decoder for windows.
@@ -41,12 +43,7 @@ class LSTMAutoencoderNet(nn.Module):
         self.output = nn.Linear(hidden_size, n_channels)
         self.init_decoder_state = bool(init_decoder_state)
         if forget_bias:
-            with torch.no_grad():
-                for lstm in (self.encoder, self.decoder):
-                    # torch orders the gates (input, forget, cell, output); the forget gate's
-                    # bias is bias_ih + bias_hh on its slice.
-                    lstm.bias_ih_l0[hidden_size : 2 * hidden_size].fill_(float(forget_bias))
-                    lstm.bias_hh_l0[hidden_size : 2 * hidden_size].zero_()
+            set_forget_bias(forget_bias, self.encoder, self.decoder)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruct windows: ``(batch, window, n_channels) -> (batch, window, n_channels)``."""

@@ -2,7 +2,8 @@
 
 Importing this module does not import torch; ``fit`` and ``score`` import
 :mod:`benchbench.torchkit` and the network (:mod:`benchbench_plugins.lstm_ar.network`) when they
-run. :func:`quantise` and :func:`dequantise` are plain numpy.
+run. :func:`quantise` and :func:`dequantise` are plain numpy. The fit/score skeleton is
+:class:`benchbench.windowed.WindowedDetector`'s.
 """
 
 from __future__ import annotations
@@ -11,16 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from benchbench.data.preprocessing import moving_average, window_starts
-from benchbench.detector import BaseDetector, NotFittedError
+from benchbench.data.preprocessing import window_starts
+from benchbench.windowed import WindowedDetector
 
 __all__ = ["HEADS", "LSTMAutoregressive", "dequantise", "quantise"]
 
 #: The output heads :class:`LSTMAutoregressive` offers.
 HEADS = ("categorical", "mog")
 
-# Scoring windows per forward pass (inference only, so larger than the training batch).
-_SCORE_BATCH = 256
 # Mog head: the LSTM input is the normalised previous value clipped to [-2, 2] (half a train
 # range beyond each edge), the target is clipped to [-10, 10] so its NLL stays finite in float32
 # for any finite input (an out-of-range value still scores far above anything seen in training).
@@ -114,7 +113,7 @@ def dequantise(codes: Any, lo: Any, hi: Any, levels: int = 256) -> np.ndarray:
 
 
 # -- the detector -----------------------------------------------------------------------------
-class LSTMAutoregressive(BaseDetector):
+class LSTMAutoregressive(WindowedDetector):
     """Autoregressive LSTM density model of the signal; the score is the smoothed NLL per step.
 
     In the spirit of PixelRNN, applied to a signal as a sequence: a stacked LSTM reads the
@@ -185,6 +184,9 @@ class LSTMAutoregressive(BaseDetector):
             gives identical scores.
     """
 
+    _fitted_state = (*WindowedDetector._fitted_state, "lo_", "hi_")
+    _score_batch = 256
+
     def __init__(
         self,
         levels: int = 256,
@@ -203,8 +205,8 @@ class LSTMAutoregressive(BaseDetector):
     ) -> None:
         self._store(locals())
 
-    def min_length(self) -> int:
-        """The fewest timesteps accepted: one training subsequence, ``seq_len`` steps."""
+    def _window_length(self) -> int:
+        """Steps per training subsequence: ``seq_len``."""
         return int(self.seq_len)
 
     def _check_params(self) -> None:
@@ -234,7 +236,7 @@ class LSTMAutoregressive(BaseDetector):
             rate = float("nan")
         if not rate > 0:
             raise ValueError(f"{name}: learning_rate must be > 0, got {self.learning_rate!r}")
-        _smoothing_steps(self.smoothing_window, name)
+        self._smoothing_length(0)  # validates the value
 
     # -- data preparation ---------------------------------------------------------------------
     def _series(self, arr: np.ndarray) -> np.ndarray:
@@ -252,62 +254,33 @@ class LSTMAutoregressive(BaseDetector):
         return np.concatenate([inputs, targets], axis=1).astype(np.float32)
 
     # -- training -----------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None) -> LSTMAutoregressive:
-        """Train on ``X`` ``(n_timesteps, n_channels)`` (scaled to [-1, 1]); return ``self``."""
-        self._check_params()
-        for stale in ("model_", "device_", "lo_", "hi_", "n_train_windows_"):
-            self.__dict__.pop(stale, None)  # a failed refit leaves no mix of old and new
-        arr = self._validate(X, fitting=True)
-        self._start_history()
-
-        import torch
-
-        from benchbench import torchkit
-
-        from .network import LSTMARNet
-
+    def _training_series(self, arr: np.ndarray) -> np.ndarray:
+        """Fit ``lo_``/``hi_`` on ``arr``; the LSTM inputs and targets of every step."""
         lo, hi = arr.min(axis=0), arr.max(axis=0)
         constant = ~(hi > lo)
-        lo = np.where(constant, lo - _CONSTANT_HALF_RANGE, lo)
-        hi = np.where(constant, hi + _CONSTANT_HALF_RANGE, hi)
-        self.lo_, self.hi_ = lo, hi
+        self.lo_ = np.where(constant, lo - _CONSTANT_HALF_RANGE, lo)
+        self.hi_ = np.where(constant, hi + _CONSTANT_HALF_RANGE, hi)
+        return self._series(arr)
 
-        device = torchkit.resolve_device(self.device)
-        c = arr.shape[1]
-        seq_len = int(self.seq_len)
-        with torchkit.seeded(self.random_state, device) as rng:
-            model = LSTMARNet(
-                c,
-                int(self.hidden_size),
-                int(self.num_layers),
-                str(self.head),
-                levels=int(self.levels),
-                n_components=int(self.n_components),
-            ).to(device)
-            optimiser = torch.optim.Adam(model.parameters(), lr=float(self.learning_rate))
-            series = torch.as_tensor(self._series(arr), device=device)
-            starts = window_starts(len(arr), seq_len, int(self.train_step))
-            windows = torchkit.window_view(series, seq_len)[torch.as_tensor(starts, device=device)]
+    def _build_network(self, n_channels: int) -> Any:
+        from .network import LSTMARNet
 
-            def step(batch: torch.Tensor) -> dict[str, torch.Tensor]:
-                loss = model.step_nll(_inputs(batch[..., :c]), batch[..., c:]).mean()
-                torchkit.optimiser_step(optimiser, loss, clip=1.0)
-                return {"nll": loss}
+        return LSTMARNet(
+            n_channels,
+            int(self.hidden_size),
+            int(self.num_layers),
+            str(self.head),
+            levels=int(self.levels),
+            n_components=int(self.n_components),
+        )
 
-            model.train()
-            torchkit.train_windows(
-                self,
-                windows,
-                step,
-                epochs=int(self.epochs),
-                batch_size=int(self.batch_size),
-                generator=rng.torch,
-            )
-        model.eval()
-        self.model_ = model
-        self.device_ = str(device)
-        self.n_train_windows_ = len(starts)
-        return self
+    def _gradient_clip(self) -> float:
+        return 1.0
+
+    def _batch_loss(self, model: Any, batch: Any, step: int, n_steps: int) -> tuple[Any, dict]:
+        c = batch.shape[-1] // 2  # the series holds the inputs, then the targets
+        loss = model.step_nll(_inputs(batch[..., :c]), batch[..., c:]).mean()
+        return loss, {"nll": loss}
 
     # -- scoring ------------------------------------------------------------------------------
     def step_nll(self, X: Any) -> np.ndarray:
@@ -320,9 +293,7 @@ class LSTMAutoregressive(BaseDetector):
             ``float64`` array ``(n_timesteps, n_channels)`` in nats: ``-log p(level)`` for the
             categorical head, ``-log`` density of the normalised value for the mog head.
         """
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"{type(self).__name__}: call fit before score")
-        return self._step_nll(self._validate(X, fitting=False))
+        return self._step_nll(self._input(X, fitting=False))
 
     def _step_nll(self, arr: np.ndarray) -> np.ndarray:
         import torch
@@ -337,8 +308,8 @@ class LSTMAutoregressive(BaseDetector):
         )
         parts = []
         with torch.inference_mode():
-            for b in range(0, len(starts), _SCORE_BATCH):
-                batch = series[index[b : b + _SCORE_BATCH]]  # (batch, seq_len, 2 c)
+            for b in range(0, len(starts), self._score_batch):
+                batch = series[index[b : b + self._score_batch]]  # (batch, seq_len, 2 c)
                 parts.append(self.model_.step_nll(_inputs(batch[..., :c]), batch[..., c:]))
             nll = torch.cat(parts).double().cpu().numpy()  # (n_windows, seq_len, c)
         out = nll[window, np.arange(n) - starts[window]]
@@ -353,17 +324,25 @@ class LSTMAutoregressive(BaseDetector):
             )
         return out
 
-    def score(self, X: Any) -> np.ndarray:
-        """Anomaly score per timestep of ``X``: shape ``(n_timesteps,)``, finite.
+    def _timestep_scores(self, arr: np.ndarray) -> np.ndarray:
+        """The per-step NLL summed over channels."""
+        return self._step_nll(arr).sum(axis=1)
 
-        The per-step NLL summed over channels, smoothed by a centred moving average of
-        ``smoothing_window`` steps.
-        """
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"{type(self).__name__}: call fit before score")
-        arr = self._validate(X, fitting=False)
-        nll = self._step_nll(arr).sum(axis=1)
-        return moving_average(nll, _smoothing_steps(self.smoothing_window, type(self).__name__))
+    def _smoothing_length(self, n_timesteps: int) -> int:
+        """``smoothing_window`` steps (1 = none); ``ValueError`` for a bad value."""
+        smoothing_window, name = self.smoothing_window, type(self).__name__
+        if smoothing_window is None:
+            return 1
+        if (
+            isinstance(smoothing_window, bool)
+            or not isinstance(smoothing_window, (int, np.integer))
+            or smoothing_window < 0
+        ):
+            raise ValueError(
+                f"{name}: smoothing_window must be an integer >= 0 (steps) or None, got "
+                f"{smoothing_window!r}"
+            )
+        return max(1, int(smoothing_window))
 
 
 def _burn_in(seq_len: int) -> int:
@@ -401,19 +380,3 @@ def _scoring_plan(n_timesteps: int, seq_len: int) -> tuple[np.ndarray, np.ndarra
     t = np.arange(n_timesteps)
     window = np.maximum(np.searchsorted(starts + warmup, t, side="right") - 1, 0)
     return starts, window
-
-
-def _smoothing_steps(smoothing_window: Any, name: str) -> int:
-    """The moving-average length in steps (1 = none); ``ValueError`` for a bad value."""
-    if smoothing_window is None:
-        return 1
-    if (
-        isinstance(smoothing_window, bool)
-        or not isinstance(smoothing_window, (int, np.integer))
-        or smoothing_window < 0
-    ):
-        raise ValueError(
-            f"{name}: smoothing_window must be an integer >= 0 (steps) or None, got "
-            f"{smoothing_window!r}"
-        )
-    return max(1, int(smoothing_window))

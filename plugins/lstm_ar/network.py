@@ -20,6 +20,8 @@ import math
 import torch
 from torch import nn
 
+from benchbench.torchkit import set_forget_bias
+
 #: Bounds of the mixture log-scales, in units of the normalised value (the train range is
 #: [-1, 1]): sigma from about 0.0009 (a ninth of a 256-level bin) to about 7.4 (beyond the range).
 #: The head maps its raw output smoothly into these bounds with a sigmoid, so gradients never
@@ -70,16 +72,12 @@ class LSTMARNet(nn.Module):
         )
         per_channel = self.levels if head == "categorical" else 3 * self.n_components
         self.head = nn.Linear(int(hidden_size), self.n_channels * per_channel)
-        with torch.no_grad():
-            h = int(hidden_size)
-            for layer in range(int(num_layers)):
-                # torch orders the gates (input, forget, cell, output).
-                getattr(self.lstm, f"bias_ih_l{layer}")[h : 2 * h].fill_(float(forget_bias))
-                getattr(self.lstm, f"bias_hh_l{layer}")[h : 2 * h].zero_()
-            if head == "mog":
-                # Start the component means spread over the train range (bin centres of K equal
-                # bins of [-1, 1]) so the components do not all begin at 0 and stay alike.
-                k = self.n_components
+        set_forget_bias(forget_bias, self.lstm)
+        if head == "mog":
+            # Start the component means spread over the train range (bin centres of K equal
+            # bins of [-1, 1]) so the components do not all begin at 0 and stay alike.
+            k = self.n_components
+            with torch.no_grad():
                 bias = self.head.bias.view(self.n_channels, 3, k)
                 bias.zero_()
                 bias[:, 1, :] = torch.linspace(-1 + 1 / k, 1 - 1 / k, k)

@@ -1,31 +1,21 @@
 """The ``vae`` detector: an LSTM variational autoencoder over rolling windows.
 
 Importing this module does not import torch; ``fit`` imports :mod:`benchbench.torchkit` and the
-network (:mod:`benchbench_plugins.vae.network`) when it runs.
+network (:mod:`benchbench_plugins.vae.network`) when it runs. The fit/score skeleton is
+:class:`benchbench.windowed.WindowedDetector`'s.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from benchbench.data.preprocessing import (
-    moving_average,
-    smoothing_steps,
-    unroll_windows,
-    window_starts,
-)
-from benchbench.detector import BaseDetector, NotFittedError
+from benchbench.data.preprocessing import smoothing_steps
+from benchbench.windowed import WindowedDetector
 
 #: The values of the ``score_mode`` hyperparameter.
 SCORE_MODES = ("reconstruction", "nll")
-# Windows per forward pass when scoring (divided by ``samples`` in the "nll" mode).
-_SCORE_BATCH = 1024
-# Largest magnitude accepted in the input: the network computes in float32.
-_MAX_ABS_INPUT = 1e6
 
 
 def kl_weight(step: int, total_steps: int, beta: float, warmup: float) -> float:
@@ -41,7 +31,7 @@ def kl_weight(step: int, total_steps: int, beta: float, warmup: float) -> float:
     return beta * min(1.0, max(0.0, 2.0 * progress / warmup - 1.0))
 
 
-class LSTMVAE(BaseDetector):
+class LSTMVAE(WindowedDetector):
     """LSTM variational autoencoder over rolling windows (Kingma & Welling's VAE, LSTM layers).
 
     Model (see :class:`~benchbench_plugins.vae.network.LSTMVAENet`): an encoder LSTM reads a
@@ -119,6 +109,9 @@ class LSTMVAE(BaseDetector):
             the scoring noise; same seed + same data + CPU gives identical scores.
     """
 
+    _fitted_state = (*WindowedDetector._fitted_state, "score_seed_")
+    _max_abs_input = 1e6  # the network computes in float32
+
     def __init__(
         self,
         window_size: int = 100,
@@ -142,10 +135,6 @@ class LSTMVAE(BaseDetector):
         random_state: int | None = 0,
     ) -> None:
         self._store(locals())
-
-    def min_length(self) -> int:
-        """The fewest timesteps accepted: one window."""
-        return int(self.window_size)
 
     # -- validation ---------------------------------------------------------------------------
     def _check_score_params(self) -> None:
@@ -227,124 +216,50 @@ class LSTMVAE(BaseDetector):
         )
 
     # -- training -----------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None) -> LSTMVAE:
-        """Train on ``X`` ``(n_timesteps, n_channels)`` (scaled to [-1, 1]); return ``self``."""
-        self._check_params()
-        for stale in ("model_", "device_", "n_train_windows_", "score_seed_"):
-            self.__dict__.pop(stale, None)  # a failed refit leaves no mix of old and new state
-        arr = self._check_magnitude(self._validate(X, fitting=True), _MAX_ABS_INPUT)
-        self._start_history()
-
-        import torch
-
-        from benchbench import torchkit
-
+    def _build_network(self, n_channels: int) -> Any:
         from .network import LSTMVAENet
 
-        device = torchkit.resolve_device(self.device)
-        window = int(self.window_size)
+        return LSTMVAENet(
+            n_channels,
+            int(self.hidden_size),
+            int(self.latent_size),
+            forget_bias=float(self.forget_bias or 0.0),
+            init_decoder_state=bool(self.init_decoder_state),
+            output_variance=self._output_variance(),
+        )
+
+    def _batch_loss(self, model: Any, batch: Any, step: int, n_steps: int) -> tuple[Any, dict]:
+        """The negative ELBO per timestep and channel, with the annealed KL weight of ``step``;
+        records the terms in nats per window."""
         beta = float(self.beta)
-        per_window_elements = window * arr.shape[1]
-        with torchkit.seeded(self.random_state, device) as rng:
-            model = LSTMVAENet(
-                arr.shape[1],
-                int(self.hidden_size),
-                int(self.latent_size),
-                forget_bias=float(self.forget_bias or 0.0),
-                init_decoder_state=bool(self.init_decoder_state),
-                output_variance=self._output_variance(),
-            ).to(device)
-            clip = None if self.grad_clip is None else float(self.grad_clip)
-            optimiser = torch.optim.Adam(model.parameters(), lr=float(self.learning_rate))
-            x = torch.as_tensor(arr, dtype=torch.float32, device=device)
-            starts = window_starts(len(arr), window, int(self.train_step))
-            windows = torchkit.window_view(x, window)[torch.as_tensor(starts, device=device)]
+        reconstruction, kl = model.elbo_terms(batch)
+        reconstruction, kl = reconstruction.mean(), kl.mean()
+        weight = kl_weight(step, n_steps, beta, float(self.kl_warmup))
+        objective = (reconstruction + weight * kl) / (batch.shape[1] * batch.shape[2])
+        total = reconstruction.detach() + beta * kl.detach()
+        return objective, {"reconstruction": reconstruction, "kl": kl, "total": total}
 
-            total_steps = int(self.epochs) * math.ceil(len(starts) / int(self.batch_size))
-            warmup = float(self.kl_warmup)
-            steps_done = 0
-
-            def step(batch: torch.Tensor) -> dict[str, torch.Tensor]:
-                nonlocal steps_done
-                reconstruction, kl = model.elbo_terms(batch)
-                reconstruction, kl = reconstruction.mean(), kl.mean()
-                weight = kl_weight(steps_done, total_steps, beta, warmup)
-                steps_done += 1
-                torchkit.optimiser_step(
-                    optimiser, (reconstruction + weight * kl) / per_window_elements, clip
-                )
-                total = (reconstruction + beta * kl).detach()
-                return {"reconstruction": reconstruction, "kl": kl, "total": total}
-
-            model.train()
-            torchkit.train_windows(
-                self,
-                windows,
-                step,
-                epochs=int(self.epochs),
-                batch_size=int(self.batch_size),
-                generator=rng.torch,
-            )
-            model.eval()
-            model.calibrate_variance(windows)
-            score_seed = int(rng.numpy.integers(2**63 - 1))
-        self.model_ = model
-        self.device_ = str(device)
-        self.n_train_windows_ = len(starts)
-        self.score_seed_ = score_seed
-        return self
+    def _after_training(self, model: Any, windows: Any, rng: Any) -> None:
+        """Store the learned decoder variance; draw the seed of the scoring noise."""
+        model.calibrate_variance(windows)
+        self.score_seed_ = int(rng.numpy.integers(2**63 - 1))
 
     # -- scoring ------------------------------------------------------------------------------
-    def _fitted_input(self, X: Any) -> np.ndarray:
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"{type(self).__name__}: call fit before score")
-        return self._check_magnitude(self._validate(X, fitting=False), _MAX_ABS_INPUT)
-
     def reconstruct(self, X: Any) -> np.ndarray:
         """Per-timestep reconstruction of ``X`` (median over covering windows of the decoder mean
         at ``z = mu``): shape ``(n_timesteps, n_channels)``."""
-        arr = self._fitted_input(X)
-        return self._per_timestep(arr, self.model_, _SCORE_BATCH)
+        return self._per_timestep(self._input(X, fitting=False), self.model_)
 
-    def _per_timestep(
-        self, arr: np.ndarray, fn: Callable[[Any], Any], batch_size: int
-    ) -> np.ndarray:
-        """Apply ``fn`` (windows ``(B, W, C)`` -> ``(B, W, ...)``) to the scored windows of ``arr``
-        and take the median over the windows covering each timestep: ``(n_timesteps, ...)``."""
-        import torch
-
-        from benchbench import torchkit
-
-        window = int(self.window_size)
-        x = torch.as_tensor(arr, dtype=torch.float32, device=torch.device(self.device_))
-        step = int(self.score_step)
-        n = len(arr)
-        per_window = torchkit.predict_windows(fn, torchkit.window_view(x, window, step), batch_size)
-        out = unroll_windows(per_window, n, step, reducer="median")
-        covered = (len(per_window) - 1) * step + window  # timesteps covered by the strided windows
-        if covered < n:  # the trailing timesteps: the window ending at the last step
-            tail = torchkit.predict_windows(fn, x[None, n - window :], 1)[0]
-            out[covered:] = tail[covered - n :]
-        return out
-
-    def score(self, X: Any) -> np.ndarray:
-        """Anomaly score per timestep of ``X``: shape ``(n_timesteps,)``, finite.
-
-        ``score_mode="reconstruction"``: mean absolute reconstruction error over channels (>= 0,
+    def _timestep_scores(self, arr: np.ndarray) -> np.ndarray:
+        """``score_mode="reconstruction"``: mean absolute reconstruction error over channels (>= 0,
         input units); ``"nll"``: the median per-timestep share of the windows' negative ELBO
-        (nats, may be negative). Both smoothed by ``smoothing_window``.
+        (nats, may be negative).
 
         Raises:
-            NotFittedError: before ``fit``.
-            DetectorInputError: NaN/inf, too short, wrong channel count or huge values.
-            ValueError: a bad ``score_mode``, ``samples`` or ``smoothing_window``.
             FloatingPointError: the scores came out non-finite (never returned silently).
         """
-        self._check_score_params()
-        arr = self._fitted_input(X)
-        name = type(self).__name__
         if self.score_mode == "reconstruction":
-            error = np.abs(arr - self._per_timestep(arr, self.model_, _SCORE_BATCH)).mean(axis=1)
+            error = np.abs(arr - self._per_timestep(arr, self.model_)).mean(axis=1)
         else:
             import torch
 
@@ -355,14 +270,12 @@ class LSTMVAE(BaseDetector):
             def contributions(batch: torch.Tensor) -> torch.Tensor:
                 return self.model_.nll_contributions(batch, samples, generator)
 
-            error = self._per_timestep(arr, contributions, max(1, _SCORE_BATCH // samples))
-        steps = smoothing_steps(self.smoothing_window, len(arr), name)
-        scores = moving_average(error, steps)
-        if not np.all(np.isfinite(scores)):
+            error = self._per_timestep(arr, contributions, max(1, self._score_batch // samples))
+        if not np.all(np.isfinite(error)):
             raise FloatingPointError(
-                f"{name}: {int(np.sum(~np.isfinite(scores)))} scores are NaN or infinite "
-                f"(score_mode={self.score_mode!r}); the input (max |x| = "
+                f"{type(self).__name__}: {int(np.sum(~np.isfinite(error)))} scores are NaN or "
+                f"infinite (score_mode={self.score_mode!r}); the input (max |x| = "
                 f"{float(np.max(np.abs(arr))):.3g}) is far outside the training range, or the "
                 "model diverged; check the input scaling"
             )
-        return scores
+        return error

@@ -11,6 +11,8 @@ import math
 import torch
 from torch import nn
 
+from benchbench.torchkit import set_forget_bias
+
 #: Bounds of the encoder's log-variance, so ``exp`` can neither overflow nor underflow in float32.
 LOGVAR_BOUNDS = (-10.0, 10.0)
 #: Lower bound of the decoder's log-variance (sigma >= 0.01 on data scaled to [-1, 1]).
@@ -122,12 +124,7 @@ class LSTMVAENet(nn.Module):
         with torch.no_grad():
             self.posterior.bias[latent_size:].fill_(INITIAL_POSTERIOR_LOGVAR)
         if forget_bias:
-            with torch.no_grad():
-                for lstm in (self.encoder, self.decoder):
-                    # gates are ordered (input, forget, cell, output); the forget gate's bias is
-                    # bias_ih + bias_hh on its slice
-                    lstm.bias_ih_l0[hidden_size : 2 * hidden_size].fill_(float(forget_bias))
-                    lstm.bias_hh_l0[hidden_size : 2 * hidden_size].zero_()
+            set_forget_bias(forget_bias, self.encoder, self.decoder)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior of windows ``x`` ``(B, W, C)``: ``(mu, logvar)``, each ``(B, Z)``."""
