@@ -17,22 +17,25 @@ Usage::
 
 from __future__ import annotations
 
-import json
-import time
-
 from benchbench_plugins.autoencoder import QUICK_PARAMS, LSTMAutoencoder
-from speedkit import gpu_cell, make_series, measure, params_from
+from speedkit import FIT_COLUMNS, MEMORY_COLUMNS, STEPS, column, first_last, params_from, run_table
 from speedkit import parser as speedkit_parser
 
+COLUMNS = [
+    STEPS,
+    *FIT_COLUMNS,
+    column("win/s", 7, "train_windows_per_s", ".0f"),
+    column("score s", 7, "score_s", ".2f"),
+    first_last("loss first->last", "first_loss", "last_loss", ".4f", 8, 7),
+    *MEMORY_COLUMNS,
+]
 
-def bench(n: int, params: dict) -> dict:
-    """Fit and score one ``n``-step series; return the measurements."""
-    det = LSTMAutoencoder(**params)
-    r = measure(det, make_series(n, seed=1))
+
+def summary(det: LSTMAutoencoder, r: dict) -> dict:
+    """The autoencoder's own measurements of one fitted and scored series."""
     return {
-        **r,
         "train_windows_per_s": det.n_train_windows_ * r["epochs"] / r["fit_s"],
-        "score_windows_per_s": (n - det.window_size + 1) / r["score_s"],
+        "score_windows_per_s": (r["n"] - det.window_size + 1) / r["score_s"],
         "first_loss": det.history_["reconstruction"][0],
         "last_loss": det.history_["reconstruction"][-1],
     }
@@ -40,39 +43,9 @@ def bench(n: int, params: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the options, warm up, and print one line per signal length."""
-    parser = speedkit_parser(__doc__.splitlines()[0], '{"hidden_size": 60}')
-    args = parser.parse_args(argv)
-
-    params = params_from(args, QUICK_PARAMS)
-
-    import torch
-
-    t0 = time.perf_counter()
-    LSTMAutoencoder(**{**params, "epochs": 1, "window_size": 10, "hidden_size": 4}).fit(
-        make_series(50)
-    )
-    warmup = time.perf_counter() - t0
-    shown = {k: v for k, v in LSTMAutoencoder(**params).get_params().items()}
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; params {shown}")
-    print(f"one-time warm-up (lazy imports, first optimiser): {warmup:.2f} s")
-    if not args.json:
-        print(
-            f"{'steps':>6} {'device':>6} {'epochs':>6} {'windows':>7} {'fit s':>7} {'s/epoch':>8} "
-            f"{'win/s':>7} {'score s':>7} {'loss first->last':>17} {'py MiB':>7} {'RSS MiB':>8} "
-            f"{'GPU MiB':>8}"
-        )
-    for n in (int(v) for v in args.lengths.split(",")):
-        r = bench(n, params)
-        if args.json:
-            print(json.dumps(r))
-            continue
-        gpu = gpu_cell(r)
-        print(
-            f"{r['n']:>6} {r['device']:>6} {r['epochs']:>6} {r['train_windows']:>7} "
-            f"{r['fit_s']:>7.2f} {r['s_per_epoch']:>8.3f} {r['train_windows_per_s']:>7.0f} "
-            f"{r['score_s']:>7.2f} {r['first_loss']:>8.4f}->{r['last_loss']:<7.4f} "
-            f"{r['tracemalloc_peak_mib']:>7.1f} {r['peak_rss_mib']:>8.0f} {gpu}"
-        )
+    args = speedkit_parser(__doc__.splitlines()[0], '{"hidden_size": 60}').parse_args(argv)
+    run_table(args, LSTMAutoencoder, params_from(args, QUICK_PARAMS),
+              tiny={"window_size": 10, "hidden_size": 4}, summary=summary, columns=COLUMNS)
 
 
 if __name__ == "__main__":

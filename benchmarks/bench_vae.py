@@ -20,14 +20,24 @@ Usage::
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import numpy as np
 from benchbench_plugins.vae import LSTMVAE, QUICK_PARAMS
-from speedkit import gpu_cell, make_series, measure, params_from
+from speedkit import FIT_COLUMNS, MEMORY_COLUMNS, STEPS, column, first_last, params_from, run_table
 from speedkit import parser as speedkit_parser
+
+COLUMNS = [
+    STEPS,
+    *FIT_COLUMNS,
+    column("win/s", 7, "train_windows_per_s", ".0f"),
+    column("score s", 7, "score_s", ".2f"),
+    column("nll s", 6, "nll_score_s", ".2f"),
+    first_last("-ELBO first->last", "first_loss", "last_loss", ".1f", 8, 8),
+    column("KL", 5, "last_kl", ".1f"),
+    *MEMORY_COLUMNS,
+]
 
 
 def _time_nll(det: LSTMVAE, X: np.ndarray) -> dict[str, Any]:
@@ -39,17 +49,12 @@ def _time_nll(det: LSTMVAE, X: np.ndarray) -> dict[str, Any]:
             "nll_finite": bool(np.all(np.isfinite(scores)))}
 
 
-def bench(n: int, params: dict) -> dict:
-    """Fit and score (both modes) one ``n``-step series; return the measurements."""
-    det = LSTMVAE(**{**params, "score_mode": "reconstruction"})
-    r = measure(det, make_series(n, seed=1), extra=_time_nll)
-    nll_finite = r.pop("nll_finite")
-    n_windows = n - det.window_size + 1
+def summary(det: LSTMVAE, r: dict) -> dict:
+    """The VAE's own measurements of one fitted series scored in both modes."""
     return {
-        **r,
-        "finite": r["finite"] and nll_finite,
+        "finite": r["finite"] and r.pop("nll_finite"),
         "train_windows_per_s": det.n_train_windows_ * r["epochs"] / r["fit_s"],
-        "score_windows_per_s": n_windows / r["score_s"],
+        "score_windows_per_s": (r["n"] - det.window_size + 1) / r["score_s"],
         "samples": det.samples,
         "first_loss": det.history_["total"][0],
         "last_loss": det.history_["total"][-1],
@@ -59,40 +64,11 @@ def bench(n: int, params: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the options, warm up, and print one line per signal length."""
-    parser = speedkit_parser(__doc__.splitlines()[0], '{"latent_size": 8}')
-    args = parser.parse_args(argv)
-    params = params_from(args, QUICK_PARAMS)
-    params.pop("score_mode", None)  # both modes are timed
-
-    import torch
-
-    t0 = time.perf_counter()
-    LSTMVAE(**{**params, "epochs": 1, "window_size": 10, "hidden_size": 4, "latent_size": 2}).fit(
-        make_series(50)
-    )
-    warmup = time.perf_counter() - t0
-    shown = dict(LSTMVAE(**params).get_params())
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; params {shown}")
-    print(f"one-time warm-up (lazy imports, first optimiser): {warmup:.2f} s")
-    if not args.json:
-        print(
-            f"{'steps':>6} {'device':>6} {'epochs':>6} {'windows':>7} {'fit s':>7} {'s/epoch':>8} "
-            f"{'win/s':>7} {'score s':>7} {'nll s':>6} {'-ELBO first->last':>18} {'KL':>5} "
-            f"{'py MiB':>7} {'RSS MiB':>8} {'GPU MiB':>8}"
-        )
-    for n in (int(v) for v in args.lengths.split(",")):
-        r = bench(n, params)
-        if args.json:
-            print(json.dumps(r))
-            continue
-        gpu = gpu_cell(r)
-        print(
-            f"{r['n']:>6} {r['device']:>6} {r['epochs']:>6} {r['train_windows']:>7} "
-            f"{r['fit_s']:>7.2f} {r['s_per_epoch']:>8.3f} {r['train_windows_per_s']:>7.0f} "
-            f"{r['score_s']:>7.2f} {r['nll_score_s']:>6.2f} "
-            f"{r['first_loss']:>8.1f}->{r['last_loss']:<8.1f} {r['last_kl']:>5.1f} "
-            f"{r['tracemalloc_peak_mib']:>7.1f} {r['peak_rss_mib']:>8.0f} {gpu}"
-        )
+    args = speedkit_parser(__doc__.splitlines()[0], '{"latent_size": 8}').parse_args(argv)
+    params = {**params_from(args, QUICK_PARAMS), "score_mode": "reconstruction"}  # then "nll"
+    run_table(args, LSTMVAE, params,
+              tiny={"window_size": 10, "hidden_size": 4, "latent_size": 2}, summary=summary,
+              columns=COLUMNS, extra=_time_nll)
 
 
 if __name__ == "__main__":

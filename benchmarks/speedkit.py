@@ -3,7 +3,9 @@
 ``measure`` fits and scores one detector on one series and returns the seconds (fit, per epoch,
 scoring) and the peak memory: Python-level allocations (``tracemalloc``; torch's CPU buffers are
 not traced), the process's peak resident set size (``resource.getrusage``, monotonic over the whole
-run) and, on CUDA, the peak GPU memory torch allocated.
+run) and, on CUDA, the peak GPU memory torch allocated. ``run_table`` is the main loop of a
+script that measures one detector at several lengths: a warm-up fit, then one table row
+(built from ``column`` specs) or JSON line per length.
 """
 
 from __future__ import annotations
@@ -103,3 +105,70 @@ def params_from(args: argparse.Namespace, quick_params: dict) -> dict:
 
 def gpu_cell(r: dict[str, Any]) -> str:
     return f"{r['cuda_peak_mib']:8.1f}" if r["cuda_peak_mib"] is not None else f"{'-':>8}"
+
+
+# -- the growth table of one detector ---------------------------------------------------------
+#: A table column: its title, its width, and the function giving a result's cell.
+Column = tuple[str, int, Callable[[dict[str, Any]], str]]
+
+
+def column(title: str, width: int, key: str | Callable[[dict[str, Any]], str],
+           spec: str = "") -> Column:
+    """A column titled ``title``, right-aligned in ``width`` characters; a result ``r`` has the
+    cell ``format(r[key], spec)``, or ``key(r)`` when ``key`` is a function (which pads it)."""
+    if callable(key):
+        return title, width, key
+    return title, width, lambda r: format(r[key], f">{width}{spec}")
+
+
+def first_last(title: str, first: str, last: str, spec: str, left: int, right: int) -> Column:
+    """A ``first->last`` column of two values (e.g. the first and last epoch's loss), ``left``
+    and ``right`` characters wide."""
+    return title, left + 2 + right, lambda r: f"{r[first]:>{left}{spec}}->{r[last]:<{right}{spec}}"
+
+
+STEPS = column("steps", 6, "n")
+#: The fit columns, after the steps (and a detector's own columns, if any).
+FIT_COLUMNS = [
+    column("device", 6, "device"),
+    column("epochs", 6, "epochs"),
+    column("windows", 7, "train_windows"),
+    column("fit s", 7, "fit_s", ".2f"),
+    column("s/epoch", 8, "s_per_epoch", ".3f"),
+]
+#: The memory columns that end every table.
+MEMORY_COLUMNS = [
+    column("py MiB", 7, "tracemalloc_peak_mib", ".1f"),
+    column("RSS MiB", 8, "peak_rss_mib", ".0f"),
+    column("GPU MiB", 8, gpu_cell),
+]
+
+
+def run_table(args: argparse.Namespace, factory: Callable[..., Any], params: dict, *,
+              tiny: dict, summary: Callable[[Any, dict[str, Any]], dict[str, Any]],
+              columns: list[Column],
+              extra: Callable[[Any, np.ndarray], dict[str, Any]] | None = None) -> None:
+    """Measure ``factory(**params)`` at each of ``--lengths`` and print one row per length.
+
+    A one-epoch fit with ``tiny`` parameters on 50 steps runs first, so the one-time costs (torch's
+    lazy imports, the first optimiser) are reported apart. Each length ``n`` gets a fresh
+    detector, :func:`measure` (with ``extra``) on ``make_series(n, seed=1)``, and the result
+    ``{**measured, **summary(detector, measured)}`` (``summary`` may pop what it replaces),
+    printed as a row of ``columns`` (or as JSON with ``--json``).
+    """
+    import torch
+
+    t0 = time.perf_counter()
+    factory(**{**params, "epochs": 1, **tiny}).fit(make_series(50))
+    warmup = time.perf_counter() - t0
+    shown = factory(**params).get_params()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; params {shown}")
+    print(f"one-time warm-up (lazy imports, first optimiser): {warmup:.2f} s")
+    if not args.json:
+        print(" ".join(f"{title:>{width}}" for title, width, _ in columns))
+    for n in (int(v) for v in args.lengths.split(",")):
+        det = factory(**params)
+        r = measure(det, make_series(n, seed=1), extra=extra)
+        own = summary(det, r)
+        r = {**r, **own}
+        print(json.dumps(r) if args.json else " ".join(cell(r) for _, _, cell in columns))
