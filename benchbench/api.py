@@ -109,7 +109,7 @@ def run_benchmark(config: RunConfig | None, registries: Registries | None = None
                   executor_options: dict | None = None) -> RunOutcome:
     """Run a benchmark described by ``config``, or finish the run folder ``resume``.
 
-    ``executor`` is an executor object or a name (``serial``, ``process``, ``dask``; see
+    ``executor`` is an executor object or a name (``auto``, ``serial``, ``process``, ``dask``; see
     :mod:`benchbench.run.executors`) built with ``executor_options``. A resumed run may use another
     executor than the one it started with: results do not depend on it. Resuming a finished run
     runs nothing, starts no executor and rewrites nothing (``summary.skipped == summary.total``).

@@ -313,7 +313,7 @@ def test_repetitions_are_replicates_in_the_tables(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--executor", "cluster"], "unknown executor 'cluster'"),
     (["--executor", "process", "--workers", "0"], "--workers must be at least 1"),
-    (["--workers", "2"], "need --executor process or dask"),
+    (["--executor", "serial", "--workers", "2"], "need --executor process or dask"),
     (["--executor", "process", "--scheduler", "tcp://x:1"], "--scheduler is for"),
     (["--repeat", "0"], "--repeat"),
     (["--threads", "two"], "--threads"),
@@ -327,9 +327,9 @@ def test_executor_usage_errors_exit_2(tmp_path, args, message):
 
 
 def test_missing_dask_is_a_usage_error(tmp_path, monkeypatch):
-    import benchbench.run.executors as executors
+    import benchbench.run.executors.dask as dask_executor
 
-    monkeypatch.setattr(executors, "dask_available", lambda: False)
+    monkeypatch.setattr(dask_executor, "dask_available", lambda: False)
     result = CliRunner().invoke(cli, ["run", "--executor", "dask", "--output", str(tmp_path)])
     assert result.exit_code == 2 and "pip install 'benchbench[dask]'" in result.output
     with pytest.raises(RunError, match="needs Dask"):

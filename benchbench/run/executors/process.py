@@ -90,17 +90,27 @@ class WorkerSlot:
 
     def __init__(self, device: str | None = None, threads: int | None = None,
                  plugins_dir: str | None = None) -> None:
-        from pebble import ProcessPool
-
-        self.device = device
-        self.pool = ProcessPool(max_workers=1, initializer=_init_worker,
-                                initargs=(threads, plugins_dir),
-                                context=multiprocessing.get_context("spawn"))
+        self.device, self.threads, self.plugins_dir = device, threads, plugins_dir
         self.future: Any = None
         self.job: Job | None = None
         self.started = 0.0
         self.warm: Any = None
+        self.ever_started = False
+        self._start()
+
+    def _start(self) -> None:
+        """A fresh one-process pool (also after pebble gave the previous one up)."""
+        from pebble import ProcessPool
+
+        self.pool = ProcessPool(max_workers=1, initializer=_init_worker,
+                                initargs=(self.threads, self.plugins_dir),
+                                context=multiprocessing.get_context("spawn"))
         self._warm_up()
+
+    def _restart(self) -> None:
+        self.pool.stop()
+        self.pool.join()
+        self._start()
 
     def _warm_up(self) -> None:
         # a trivial call that returns once a (new) worker has started and imported everything,
@@ -112,6 +122,9 @@ class WorkerSlot:
         """What this slot waits for: its job, or the start of its worker (``None``: idle)."""
         if self.future is not None:
             return self.future
+        if self.warm is None and not self.pool.active:
+            # pebble gives a pool up when its worker dies while idle (killed between two jobs)
+            self._restart()
         if self.warm is not None and not self.warm.done():
             return self.warm
         return None
@@ -150,7 +163,11 @@ class WorkerSlot:
                 job, f"worker: the worker process died while running the job "
                      f"({describe_exit(exc.exitcode)}, e.g. out of memory or a crash)"), None)
         except BrokenProcessPool as exc:
-            raise ExecutorError(f"a worker process could not start: {exc}") from exc
+            if not self.ever_started:
+                raise ExecutorError(f"a worker process could not start: {exc}") from exc
+            self._restart()  # its worker died as the job was handed to it
+            return JobResult(lost_job_record(
+                job, f"worker: the worker process died as the job started ({exc})"), None)
         except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
             return JobResult(lost_job_record(job, f"worker: {type(exc).__name__}: {exc}"), None)
 
@@ -162,10 +179,13 @@ class WorkerSlot:
         warm, self.warm = self.warm, None
         try:
             warm.result()
+            self.ever_started = True
         except ProcessExpired:
             self._warm_up()
         except BrokenProcessPool as exc:
-            raise ExecutorError(f"a worker process could not start: {exc}") from exc
+            if not self.ever_started:
+                raise ExecutorError(f"a worker process could not start: {exc}") from exc
+            self._restart()
 
     def run(self, run_one: RunOne, job: Job) -> JobResult:
         """Run one job here and wait for its result."""
