@@ -238,7 +238,8 @@ class TadGAN(_AdversarialDetector):
     Wasserstein loss plus a gradient penalty (weight ``gp_weight``) on random interpolates;
     ``n_critic`` critic iterations per encoder/generator step; E and G minimise both adversarial
     terms plus ``rec_weight`` x MSE(x, G(E(x))). Networks, losses, initialisation and schedule
-    follow the reference implementation (REFERENCE.md), see :mod:`benchbench_plugins.tadgan`.
+    follow the reference implementation (Orion's TadGAN pipelines), see
+    :mod:`benchbench_plugins.tadgan`.
 
     Scoring as the paper: each timestep's reconstruction is the median over the overlapping
     windows; its error (``point``, ``area`` or ``dtw``) is smoothed and z-scored; the critic

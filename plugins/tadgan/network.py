@@ -1,6 +1,6 @@
 """The four networks of TadGAN and of the plain GAN (imported inside ``fit`` only).
 
-Shapes follow the reference implementation (Orion's Keras TadGAN, see REFERENCE.md); ``B`` windows
+Shapes follow the reference implementation (Orion's Keras TadGAN, sintel-dev/Orion); ``B`` windows
 per batch, ``W`` timesteps per window (100), ``C`` channels, ``Z`` latent size (20):
 
 * :class:`Encoder` E: ``(B, W, C)`` -> BiLSTM(100, sequences) -> flatten -> dense -> ``(B, Z)``.
