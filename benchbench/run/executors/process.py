@@ -35,7 +35,7 @@ from benchbench.run.executors.placement import (
     slot_devices,
     wants_gpu,
 )
-from benchbench.run.jobs import Job, JobResult, job_where, lost_job_record
+from benchbench.run.jobs import Job, JobResult, lost_job_record
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -78,9 +78,8 @@ def describe_exit(code: int | None) -> str:
 def timeout_record(job: Job, elapsed: float) -> dict[str, Any]:
     """The record of a job whose process was ended at its time limit, ``elapsed`` seconds
     after the job was handed to it."""
-    record = lost_job_record(job, "", status="timeout")
-    record["error"] = (f"timeout: {job_where(job)} ran past {job.timeout:g} s; "
-                       "the process it ran in was ended")
+    record = lost_job_record(job, f"timeout: ran past {job.timeout:g} s; the process it ran in "
+                                  "was ended", status="timeout")
     record["elapsed_seconds"] = elapsed
     return record
 
