@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from benchbench.files import atomic_write, read_json, write_json
+from benchbench.run.jobs import Job
 
 RECORDS = "records"
 SCORES = "scores"
@@ -76,12 +77,81 @@ class RunStore:
         return out
 
     def load_records(self) -> list[dict[str, Any]]:
-        """Every record of the run, sorted by job id (unreadable partial files are skipped)."""
+        """Every readable record of the run, sorted by job id (see :meth:`scan_records` for the
+        files that could not be read)."""
+        return self.scan_records()[0]
+
+    def scan_records(self) -> tuple[list[dict[str, Any]], list[Path]]:
+        """``(records, corrupt)``: every readable record, sorted by job id, and the record files
+        that are not one (truncated or invalid JSON, not an object, no ``job_id``, or a
+        ``job_id`` that is not the file's name). A corrupt record's job counts as not run."""
         folder = self.run_dir / RECORDS
-        records = []
+        records, corrupt = [], []
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
             try:
-                records.append(read_json(path))
-            except (OSError, json.JSONDecodeError):
+                record = read_json(path)
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                corrupt.append(path)
                 continue
-        return records
+            if not isinstance(record, dict) or record.get("job_id") != path.stem:
+                corrupt.append(path)
+                continue
+            records.append(record)
+        return records, corrupt
+
+    @property
+    def jobs_path(self) -> Path:
+        return self.run_dir / "jobs.json"
+
+    def planned_jobs(self) -> list[Job] | None:
+        """The jobs the run planned (``jobs.json``), or ``None`` for a folder without one.
+
+        Raises:
+            RunFolderError: ``jobs.json`` exists but is not a readable list of jobs.
+        """
+        if not self.jobs_path.exists():
+            return None
+        return [Job(**entry) for entry in self._read_list(self.jobs_path, "a list of jobs")]
+
+    def _read_list(self, path: Path, what: str) -> list[dict[str, Any]]:
+        try:
+            data = read_json(path)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RunFolderError(path, f"cannot be read ({_reason(exc)})") from None
+        if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):
+            raise RunFolderError(path, f"is not {what}")
+        try:
+            [Job(**entry) for entry in data]
+        except TypeError as exc:
+            raise RunFolderError(path, f"is not {what} ({exc})") from None
+        return data
+
+    def read_config(self) -> dict[str, Any]:
+        """The saved configuration (``config.json``) as a dict.
+
+        Raises:
+            RunFolderError: it is missing, unreadable or not a JSON object.
+        """
+        try:
+            data = read_json(self.config_path)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RunFolderError(self.config_path, f"cannot be read ({_reason(exc)})") from None
+        if not isinstance(data, dict):
+            raise RunFolderError(self.config_path, "is not a JSON object")
+        return data
+
+
+class RunFolderError(ValueError):
+    """A file of a run folder (config.json, jobs.json) is missing or corrupt; names the file."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    return getattr(exc, "strerror", None) or str(exc)
