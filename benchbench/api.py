@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchbench.config import RunConfig
-from benchbench.files import read_json, write_json
+from benchbench.files import write_json
 from benchbench.plugins import Registries, load_registries
 from benchbench.report.build import Report, build_report
 from benchbench.run.driver import RunSummary, execute, new_run_dir
 from benchbench.run.jobs import Job
 from benchbench.run.planning import PlanError, plan_jobs
-from benchbench.run.records import RunStore
+from benchbench.run.records import RecordWriteError, RunFolderError, RunStore
 
 
 class RunError(ValueError):
@@ -20,11 +22,54 @@ class RunError(ValueError):
 
 
 class RunInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped a run; finished jobs are recorded and ``--resume run_dir`` completes it."""
+    """Ctrl-C (or SIGTERM, see :class:`Terminated`) stopped a run; finished jobs are recorded
+    and ``--resume run_dir`` completes it. ``cause`` is the interruption that stopped it."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, cause: BaseException | None = None) -> None:
         super().__init__(str(run_dir))
         self.run_dir = run_dir
+        self.cause = cause
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised by a SIGTERM handler (the ``bench`` command installs one) so that a terminated
+    run stops the way Ctrl-C stops it."""
+
+
+class RunStopped(RuntimeError):
+    """The run could not go on (a record or report could not be written, e.g. a full disk).
+    The records written before are kept; ``resume`` is the command that finishes the run."""
+
+    def __init__(self, run_dir: Path, message: str, resume: str) -> None:
+        super().__init__(message)
+        self.run_dir = run_dir
+        self.resume = resume
+
+
+class RunFailed(RuntimeError):
+    """An unexpected error stopped the run; its traceback is in ``log_path`` (in the run
+    folder), the records written before it are kept, and ``--resume`` finishes the run."""
+
+    def __init__(self, run_dir: Path, message: str, log_path: Path | None) -> None:
+        super().__init__(message)
+        self.run_dir = run_dir
+        self.log_path = log_path
+
+
+def _log_error(run_dir: Path, exc: BaseException) -> Path | None:
+    """Append ``exc``'s traceback to ``<run_dir>/error.log``; return the path (``None`` when
+    even that cannot be written)."""
+    import traceback
+
+    path = run_dir / "error.log"
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')}\n")
+            fh.write(text)
+    except OSError:
+        return None
+    return path
 
 
 @dataclass
@@ -80,6 +125,7 @@ def prepare_run(config: RunConfig, registries: Registries,
         raise RunError(str(exc)) from exc
     if not jobs:
         raise RunError("nothing to run: no (detector, signal, seed) combination selected")
+    check_output(Path(config.output))
     run_dir = new_run_dir(Path(config.output))
     store = RunStore(run_dir)
     write_json(store.config_path, config.to_dict())
@@ -94,13 +140,41 @@ def prepare_run(config: RunConfig, registries: Registries,
 
 
 def load_run(run_dir: Path) -> tuple[RunConfig, list[Job]]:
-    """The saved config and planned jobs of an existing run folder."""
+    """The saved config and planned jobs of an existing run folder.
+
+    Raises:
+        RunError: not a run folder, or its config.json or jobs.json is corrupt (named).
+    """
     store = RunStore(run_dir)
-    if not store.config_path.exists() or not (run_dir / "jobs.json").exists():
+    if not store.config_path.exists() or not store.jobs_path.exists():
         raise RunError(f"{run_dir}: not a benchbench run folder (no config.json / jobs.json)")
-    config = RunConfig.from_dict(read_json(store.config_path), source=str(store.config_path))
-    jobs = [Job(**j) for j in read_json(run_dir / "jobs.json")]
+    try:
+        config = RunConfig.from_dict(store.read_config(), source=str(store.config_path))
+        jobs = store.planned_jobs() or []
+    except RunFolderError as exc:
+        raise RunError(f"{exc}; the run folder cannot be resumed") from None
     return config, jobs
+
+
+def check_output(output: Path) -> None:
+    """Fail early, before planning, when the output root cannot hold a run folder.
+
+    Raises:
+        RunError: naming the path and the reason (a file in the way, no permission, ...).
+    """
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise RunError(f"--output {output}: exists and is not a folder") from None
+    except OSError as exc:
+        raise RunError(f"--output {output}: cannot create the folder "
+                       f"({exc.strerror or exc})") from None
+    try:
+        probe = tempfile.TemporaryFile(dir=output, prefix=".bench-write-test-")
+    except OSError as exc:
+        raise RunError(f"--output {output}: cannot write in the folder "
+                       f"({exc.strerror or exc})") from None
+    probe.close()
 
 
 def run_benchmark(config: RunConfig | None, registries: Registries | None = None,
@@ -135,15 +209,28 @@ def run_benchmark(config: RunConfig | None, registries: Registries | None = None
         run_dir, jobs = prepare_run(config, registries,
                                     check_device=not getattr(runner, "remote", False))
     progress = progress or Progress(quiet=quiet)
+    resume_command = f"bench run --resume {run_dir}"
     try:
         summary = execute(run_dir, jobs, registries, progress=progress, executor=runner,
                           retry_failed=retry_failed)
-    except KeyboardInterrupt:
-        raise RunInterrupted(run_dir) from None
+    except KeyboardInterrupt as exc:
+        raise RunInterrupted(run_dir, exc) from None
     except ExecutorError as exc:  # e.g. a cluster without the workers the jobs need
         raise RunError(f"{exc} (the run folder {run_dir} can be resumed)") from exc
+    except RecordWriteError as exc:
+        raise RunStopped(run_dir, str(exc), resume_command) from None
+    except Exception as exc:  # noqa: BLE001 - a harness bug: keep the records, log it, name it
+        raise RunFailed(run_dir, f"{type(exc).__name__}: {exc}", _log_error(run_dir, exc)) from exc
     if summary.skipped == summary.total and (run_dir / "results.csv").exists():
         records = RunStore(run_dir).load_records()  # finished before: nothing to rewrite
         return RunOutcome(summary, Report(run_dir, len(records), headline_text(records), []))
-    report = build_report(run_dir, plots=plots)
+    try:
+        report = build_report(run_dir, plots=plots)
+    except OSError as exc:  # every record is written; only the tables are left to make
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise RunStopped(run_dir, f"cannot write the report: {where}{exc.strerror or exc}",
+                         f"bench report {run_dir}") from None
+    except Exception as exc:  # noqa: BLE001 - as above; the records are all written
+        raise RunFailed(run_dir, f"{type(exc).__name__} while writing the report: {exc}",
+                        _log_error(run_dir, exc)) from exc
     return RunOutcome(summary, report)

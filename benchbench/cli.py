@@ -1,12 +1,20 @@
 """The ``bench`` command line. It wires options to the library and holds no logic of its own.
 
-Exit status: 0 when every job succeeded, 1 when some job failed (a summary names them), 2 for a
-usage error (unknown detector, bad option, unreadable config).
+Exit status: 0 when every job succeeded, 1 when some job failed (a summary names them) or the
+run could not go on (a full disk: the records already written are kept), 2 for a usage error
+(unknown detector, bad option, unreadable config), 130 after Ctrl-C and 143 after SIGTERM (the
+finished jobs are kept; the message names the ``--resume`` command).
+
+Errors are one line; ``--verbose`` (``-v``, before or after the command name) also prints the
+traceback, which a failed job keeps in its record and a run stopped by an unexpected error in
+``<run>/error.log``.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -35,11 +43,66 @@ def _registries(ctx: click.Context):
     return obj["registries"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _set_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(dict)["verbose"] = True
+
+
+_VERBOSE = click.option("--verbose", "-v", is_flag=True, expose_value=False, is_eager=True,
+                        callback=_set_verbose,
+                        help="Show the traceback of an error (it is always in the record or "
+                             "the run folder's error.log).")
+
+
+def _error_line(exc: BaseException) -> str:
+    from benchbench.api import RunFailed
+
+    if isinstance(exc, RunFailed):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _Commands(click.Group):
+    """The command group: an unexpected error becomes one line (with its traceback under
+    ``--verbose``) and SIGTERM outside a run exits 143, as inside one."""
+
+    def invoke(self, ctx: click.Context):
+        from benchbench.api import Terminated
+
+        try:
+            return super().invoke(ctx)
+        except Terminated:
+            click.echo("terminated", err=True)
+            ctx.exit(143)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line for the user, never a traceback
+            if ctx.obj and ctx.obj.get("verbose"):
+                import traceback
+
+                traceback.print_exception(type(exc), exc, exc.__traceback__)
+            log = getattr(exc, "log_path", None)
+            where = f"the traceback is in {log}" if log else "the traceback"
+            click.echo(f"Error: {_error_line(exc)}", err=True)
+            if not (ctx.obj and ctx.obj.get("verbose")):
+                click.echo(f"({where}; --verbose shows it)" if log else
+                           "(--verbose shows the traceback)", err=True)
+            run_dir = getattr(exc, "run_dir", None)
+            if run_dir is not None:
+                click.echo(f"finished jobs are kept. Resume with: bench run --resume {run_dir}",
+                           err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="benchbench")
 @click.option("--plugins-dir", type=click.Path(file_okay=False, path_type=Path),
               envvar=PLUGINS_DIR_ENV,
               help="Also load every *.py file in DIR as a plugin (env BENCHBENCH_PLUGINS_DIR).")
+@_VERBOSE
 @click.pass_context
 def cli(ctx: click.Context, plugins_dir: Path | None) -> None:
     """benchbench: benchmark generative time-series anomaly detectors."""
@@ -99,6 +162,7 @@ def _explicit(ctx: click.Context, name: str) -> bool:
               help="dask: attach to this scheduler (tcp://host:8786) instead of a local cluster.")
 @click.option("--jobs-per-gpu", type=int, default=1, show_default=True,
               help="With --device cuda: concurrent jobs on each GPU.")
+@_VERBOSE
 @click.pass_context
 def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: str, output: Path,
         data_dir: Path | None, resume: Path | None, retry_failed: bool,
@@ -107,7 +171,7 @@ def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: s
         timeout: str | None, executor: str, workers: int | None, scheduler: str | None,
         jobs_per_gpu: int) -> None:
     """Train and score detectors on benchmark signals; write records, tables and plots."""
-    from benchbench.api import RunError, RunInterrupted, run_benchmark
+    from benchbench.api import RunError, RunInterrupted, RunStopped, Terminated, run_benchmark
     from benchbench.config import positive_int, positive_seconds
 
     # a resumed run loads the plugins it was started with, unless --plugins-dir is given again
@@ -149,9 +213,16 @@ def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: s
     except (ConfigError, RunError) as exc:
         raise click.UsageError(str(exc)) from exc
     except RunInterrupted as exc:
-        click.echo(f"\ninterrupted; finished jobs are kept. Resume with: "
-                   f"bench run --resume {exc.run_dir}", err=True)
-        ctx.exit(130)
+        terminated = isinstance(exc.cause, Terminated)
+        click.echo(f"\n{'terminated' if terminated else 'interrupted'}; finished jobs are kept. "
+                   f"Resume with: bench run --resume {exc.run_dir}", err=True)
+        ctx.exit(143 if terminated else 130)
+    except RunStopped as exc:
+        kept = len(list((exc.run_dir / "records").glob("*.json")))
+        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"stopped; the {kept} record(s) already written are kept. When it can be "
+                   f"written again: {exc.resume}", err=True)
+        ctx.exit(1)
     summary = outcome.summary
     if summary.skipped == summary.total:
         click.echo(f"nothing to run: all {summary.total} job(s) of {summary.run_dir} are "
@@ -163,6 +234,11 @@ def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: s
         click.echo(f"{len(outcome.summary.failed)} job(s) failed:", err=True)
         for record in outcome.summary.failed:
             click.echo(f"  {record['job_id']}: {record.get('error')}", err=True)
+            if ctx.obj.get("verbose") and record.get("traceback"):
+                click.echo(textwrap.indent(record["traceback"].rstrip(), "    "), err=True)
+        if not ctx.obj.get("verbose"):
+            click.echo("(each failed job's traceback is in its record; --verbose shows them)",
+                       err=True)
         ctx.exit(1)
 
 
@@ -316,11 +392,22 @@ def main(argv: list[str] | None = None) -> None:
     obj: dict = {}
     if plugins_dir and Path(plugins_dir).is_dir():
         obj["plugins_dir"] = plugins_dir
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        registries = load_registries(obj.get("plugins_dir"))
-        obj["registries"] = registries
-        registries.manager.hook.register_commands(cli=cli)
-    except PluginError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
-    cli.main(args=argv, obj=obj, prog_name="bench")
+        try:
+            registries = load_registries(obj.get("plugins_dir"))
+            obj["registries"] = registries
+            registries.manager.hook.register_commands(cli=cli)
+        except PluginError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        cli.main(args=argv, obj=obj, prog_name="bench")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame) -> None:
+    """SIGTERM handler of the ``bench`` command: stop the way Ctrl-C stops (exit 143)."""
+    from benchbench.api import Terminated
+
+    raise Terminated()

@@ -186,7 +186,9 @@ def test_timeout_ends_the_jobs_process_and_the_run_goes_on(tmp_path, trouble_dir
     lost = [r for r in records.values() if r["status"] != "ok"]
     assert [r["signal"] for r in lost] == ["spikes_1"], [r["error"] for r in lost]
     (rec,) = lost
-    assert rec["status"] == "timeout" and "ran past 5 s" in rec["error"]
+    assert rec["status"] == "timeout" and "(limit 5 s)" in rec["error"]
+    # the message says how long the job really ran
+    assert f"stopped after {rec['elapsed_seconds']:.1f} s" in rec["error"]
     assert "sleepy" in rec["error"] and "spikes_1" in rec["error"]
     # stopped at the limit, not when the 30 s sleep ended
     assert 5 <= rec["elapsed_seconds"] < 15, rec["elapsed_seconds"]

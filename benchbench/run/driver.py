@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ from typing import Any
 from benchbench.plugins import Registries
 from benchbench.run.jobs import Job, JobResult
 from benchbench.run.pipeline import run_job
+
+
+class RecordWarning(UserWarning):
+    """A record of the run folder was found corrupt and is being replaced."""
 
 
 def new_run_dir(output: Path) -> Path:
@@ -53,7 +58,13 @@ def execute(run_dir: Path, jobs: list[Job], registries: Registries, progress=Non
 
     store = RunStore(run_dir)
     store.remove_partial_writes()  # left by a driver killed mid-write; their jobs rerun
-    done = store.finished()
+    records, corrupt = store.scan_records()
+    planned = {j.job_id for j in jobs}
+    for path in corrupt:
+        if path.stem in planned:
+            warnings.warn(f"{path}: corrupt record (not a readable job record); its job runs "
+                          "again and the record is replaced", RecordWarning, stacklevel=2)
+    done = {r["job_id"]: r.get("status", "failed") for r in records}
     todo = [j for j in jobs
             if j.job_id not in done or (retry_failed and done[j.job_id] != "ok")]
     executor = executor or SerialExecutor()
@@ -82,7 +93,6 @@ def execute(run_dir: Path, jobs: list[Job], registries: Registries, progress=Non
     finally:
         if progress is not None:
             progress.close()
-    planned = {j.job_id for j in jobs}
     records = [r for r in store.load_records() if r["job_id"] in planned]
     failed = [r for r in records if r.get("status") != "ok"]
     return RunSummary(run_dir, len(jobs), len(jobs) - len(todo), len(records) - len(failed),

@@ -1,7 +1,16 @@
-"""What a run ran on: package versions, Python, platform, CPU and accelerator."""
+"""What a run ran on: package versions, Python, platform, CPU and accelerator.
+
+Float results on the CPU are bit-identical between reruns with the same seed, thread count and
+*CPU kind*: torch picks its CPU kernels by the instruction set the processor offers
+(:func:`cpu_kind`'s ``cpu_capability``: ``DEFAULT``, ``AVX2``, ``AVX512``, ...), and kernels for
+different instruction sets round differently, so a detector's scores, and after training also its
+F1, can differ between two machines. Both the run's ``environment.json`` and every job record
+name the CPU model and that capability.
+"""
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import platform
@@ -10,6 +19,39 @@ from typing import Any
 
 PACKAGES = ("benchbench", "torch", "numpy", "pandas", "scikit-learn", "pluggy", "click",
             "matplotlib")
+
+
+def cpu_model() -> str | None:
+    """The processor's model name (``/proc/cpuinfo`` on Linux, ``platform.processor()``
+    elsewhere), or ``None`` when the system does not say."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model", "cpu model") and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_kind() -> tuple[str | None, str | None]:
+    try:
+        import torch
+
+        capability = torch.backends.cpu.get_cpu_capability()
+    except Exception:  # noqa: BLE001 - describe, never fail a run over it
+        capability = None
+    return cpu_model(), capability
+
+
+def cpu_kind() -> dict[str, str | None]:
+    """``{"cpu_model": ..., "cpu_capability": ...}``: the CPU's model name and the instruction
+    set torch's CPU kernels use on it (``torch.backends.cpu.get_cpu_capability()``; imports
+    torch). Two runs are bit-comparable on the CPU only when both match."""
+    model, capability = _cpu_kind()
+    return {"cpu_model": model, "cpu_capability": capability}
 
 
 def describe_environment() -> dict[str, Any]:
@@ -26,6 +68,7 @@ def describe_environment() -> dict[str, Any]:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
+        **cpu_kind(),
         "packages": versions,
     }
     try:

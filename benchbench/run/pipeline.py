@@ -68,9 +68,11 @@ def run_job(job: Job, registries: Registries | None = None,
     enforced here: the executor ends the process a job runs in when it is past its limit.
     """
     from benchbench.run.allocator import malloc_state
+    from benchbench.run.environment import cpu_kind
 
     record = base_record(job)
     record["malloc"] = malloc_state()  # tuned in the harness's own worker processes only
+    record.update(cpu_kind())  # the CPU kind the job's floats depend on (run/environment.py)
     registries = registries or _registries_for(job.plugins_dir)
     with torch_threads(job.threads) as threads:
         record["threads"] = threads

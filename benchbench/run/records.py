@@ -46,17 +46,25 @@ class RunStore:
         return self.run_dir / SCORES / f"{job_id}.npz"
 
     def write_record(self, record: dict[str, Any], arrays: dict[str, np.ndarray] | None) -> None:
-        """Write a job's scores (if any) and then its record, each atomically."""
+        """Write a job's scores (if any) and then its record, each atomically.
+
+        Raises:
+            RecordWriteError: a file could not be written (disk full, no permission); it names
+                the path and the cause, and nothing half-written is left behind.
+        """
         job_id = record["job_id"]
-        if arrays:
-            scores_path = self.scores_path(job_id)
+        path = self.scores_path(job_id)
+        try:
+            if arrays:
+                def save(fh: Any) -> None:
+                    np.savez_compressed(fh, **arrays)
 
-            def save(fh: Any) -> None:
-                np.savez_compressed(fh, **arrays)
-
-            atomic_write(scores_path, save, mode="wb")
-            record = {**record, "artifacts": {"scores": f"{SCORES}/{job_id}.npz"}}
-        write_json(self.record_path(job_id), record)
+                atomic_write(path, save, mode="wb")
+                record = {**record, "artifacts": {"scores": f"{SCORES}/{job_id}.npz"}}
+            path = self.record_path(job_id)
+            write_json(path, record)
+        except OSError as exc:
+            raise RecordWriteError(path, exc) from None
 
     def remove_partial_writes(self) -> list[Path]:
         """Delete the temporary files of writes cut short (a driver killed between writing a
@@ -68,13 +76,6 @@ class RunStore:
                 path.unlink(missing_ok=True)
                 removed.append(path)
         return removed
-
-    def finished(self) -> dict[str, str]:
-        """job_id -> status of every job with a record on disk."""
-        out = {}
-        for rec in self.load_records():
-            out[rec["job_id"]] = rec.get("status", "failed")
-        return out
 
     def load_records(self) -> list[dict[str, Any]]:
         """Every readable record of the run, sorted by job id (see :meth:`scan_records` for the
@@ -139,6 +140,18 @@ class RunStore:
         if not isinstance(data, dict):
             raise RunFolderError(self.config_path, "is not a JSON object")
         return data
+
+
+class RecordWriteError(OSError):
+    """A job's record or scores file could not be written; names the file and the cause."""
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        reason = cause.strerror or str(cause)
+        super().__init__(cause.errno, f"cannot write {path}: {reason}")
+        self.path = path
+
+    def __str__(self) -> str:
+        return self.strerror
 
 
 class RunFolderError(ValueError):

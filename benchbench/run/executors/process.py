@@ -78,8 +78,9 @@ def describe_exit(code: int | None) -> str:
 def timeout_record(job: Job, elapsed: float) -> dict[str, Any]:
     """The record of a job whose process was ended at its time limit, ``elapsed`` seconds
     after the job was handed to it."""
-    record = lost_job_record(job, f"timeout: ran past {job.timeout:g} s; the process it ran in "
-                                  "was ended", status="timeout")
+    record = lost_job_record(job, f"timeout: stopped after {elapsed:.1f} s (limit "
+                                  f"{job.timeout:g} s); the process it ran in was ended",
+                             status="timeout")
     record["elapsed_seconds"] = elapsed
     return record
 
