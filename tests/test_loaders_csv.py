@@ -113,7 +113,8 @@ def test_absolute_folder_and_any_characters_in_names(tmp_path: Path) -> None:
 
 def test_natural_order_and_hidden_files(tmp_path: Path) -> None:
     _folder(tmp_path, {"s_10.csv": _numbers(), "s_2.csv": _numbers(), ".s_1.csv": "x"}, {})
-    assert CSVDirDataset(tmp_path, "mine").signal_names() == ["s_2", "s_10"]
+    with pytest.warns(DataWarning, match="no entry for 2 file"):
+        assert CSVDirDataset(tmp_path, "mine").signal_names() == ["s_2", "s_10"]
     assert sorted(["real_10", "real_2", "Real_1"], key=natural_key) == [
         "Real_1", "real_2", "real_10"
     ]
@@ -132,12 +133,20 @@ def test_missing_folder_labels_and_entries(tmp_path: Path) -> None:
     _folder(tmp_path, {"a.csv": _numbers(), "b.csv": _numbers()})
     with pytest.warns(DataWarning, match="labels.json: no labels file"):
         CSVDirDataset(tmp_path, "mine").signal_names()
-    _folder(tmp_path, {}, {"a.csv": [[1, 2]], "typo.csv": [[1, 2]]})
-    with pytest.warns(DataWarning, match=r"entries matching no CSV file.*\(1\): 'typo.csv'"):
-        CSVDirDataset(tmp_path, "mine").signal_names()
+    _folder(tmp_path, {}, {"a.csv": [[1, 2]], "typo.csv": [[1, 2]], "sub/x.csv": []})
+    dataset = CSVDirDataset(tmp_path, "mine")
     with pytest.warns(DataWarning) as record:
-        assert _load(tmp_path / "mine", "b").anomalies == []
-    assert any("labels.json: no entry 'b.csv'" in str(w.message) for w in record)
+        assert dataset.signal_names() == ["a", "b", "typo"]  # the listed file stays planned
+    messages = " | ".join(str(w.message) for w in record)
+    assert "labels.json: no entry for 1 file(s), which have no labelled anomaly: 'b.csv'" \
+        in messages
+    assert "entries naming no CSV file of the folder ignored (1): 'sub/x.csv'" in messages
+    assert dataset.missing_signals() == ["typo"]
+    with pytest.raises(DataError, match="typo.csv: listed in labels.json .* but missing on disk"):
+        dataset.load_signal("typo")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)  # the listing's notes are not repeated
+        assert dataset.load_signal("b").anomalies == []
 
 
 def test_unknown_signal_lists_valid_names(tmp_path: Path) -> None:

@@ -33,10 +33,14 @@ How a fetch behaves:
   that fails verification is downloaded once more from zero before it counts as a mismatch.
 - Failures. A checksum mismatch deletes the download (nothing is renamed into place); a network
   error (connection dropped or refused, timeout) or an HTTP error keeps the ``.part`` for the next
-  run. Either way the fetch goes on with the other files, except that three network or HTTP errors
-  in a row stop it (the rest are reported as not attempted). At the end, :class:`FetchFailed` lists
-  every failed file (expected and actual hash for a mismatch) and says to rerun to resume; the
-  ``bench datasets fetch`` command then exits 1.
+  run when it holds bytes (an empty one is removed). Either way the fetch goes on with the other
+  files, except that three network or HTTP errors in a row stop it (the rest are reported as not
+  attempted). At the end, :class:`FetchFailed` lists every failed file (expected and actual hash
+  for a mismatch) and says to rerun: to resume the ``.part`` files kept, when there are any, else
+  to try again; the ``bench datasets fetch`` command then exits 1.
+- Mirror layout. When a mirror has not got the first file asked of it (HTTP 404, or a missing
+  ``file://`` path) before any file came from it, that failure also says which URL was tried and
+  the layout a mirror must serve (``<mirror>/<upstream path>``, the table above).
 
 Why not pooch (https://www.fatiando.org/pooch, checked at 1.9.0): ``Pooch.fetch`` and
 ``pooch.retrieve`` do a hash-checked download from a registry and skip a file already present with
@@ -101,6 +105,11 @@ class FetchFailed(FetchError):
 
 class _FileError(Exception):
     kind = "http"
+    not_found = False  # the source has no such file (HTTP 404, or a file:// path missing)
+
+
+class _NotFound(_FileError):
+    not_found = True
 
 
 class _NetworkError(_FileError):
@@ -452,6 +461,7 @@ class FileFailure:
     upstream: str
     kind: str  # checksum | network | http
     message: str
+    part_bytes: int = 0  # what its .part holds for a rerun to resume (0: no .part kept)
 
 
 @dataclass
@@ -498,9 +508,12 @@ class FetchResult:
         if any(f.kind == "checksum" for f in self.failed):
             lines.append("A checksum mismatch means the source serves other bytes than the "
                          "pinned manifest expects; those downloads were deleted.")
-        if any(f.kind != "checksum" for f in self.failed) or self.not_attempted:
-            lines.append("Partial downloads are kept as .part files: rerun the same command to "
-                         "resume.")
+        kept = sum(1 for f in self.failed if f.part_bytes)
+        if kept:
+            lines.append(f"{kept} partial download(s) kept as .part files: rerun the same command "
+                         "to resume them.")
+        elif any(f.kind != "checksum" for f in self.failed) or self.not_attempted:
+            lines.append("To try the failed files again, rerun the same command.")
         return "\n".join(lines)
 
 
@@ -527,9 +540,12 @@ def _download(item: _Item, offset: int, timeout: float,
         exc.close()
         if exc.code == 416 and offset:
             return True, 0  # the .part may hold the whole file already; the caller verifies it
-        raise _FileError(f"HTTP {exc.code} {exc.reason} for {item.url}") from exc
+        error = _NotFound if exc.code == 404 else _FileError
+        raise error(f"HTTP {exc.code} {exc.reason} for {item.url}") from exc
     except (OSError, http.client.HTTPException) as exc:  # URLError, refused, timeout, reset
         reason = getattr(exc, "reason", None) or exc
+        if isinstance(reason, FileNotFoundError):  # a file:// mirror without that file
+            raise _NotFound(f"not found: {item.url}") from exc
         raise _NetworkError(f"cannot reach {item.url}: {reason}") from exc
     with response:
         status = getattr(response, "status", None) or 200
@@ -586,7 +602,10 @@ def _fetch_one(item: _Item, timeout: float,
             received += more
             actual = sha256_file(part)
     except _NetworkError as exc:
-        kept = part.stat().st_size if part.exists() else 0
+        kept = part.stat().st_size if part.is_file() else 0
+        if not kept:
+            part.unlink(missing_ok=True)
+            raise
         raise _NetworkError(f"{exc}; {kept} bytes kept in {part.name}, rerun to resume") from exc
     if actual != item.sha256:
         part.unlink(missing_ok=True)
@@ -594,6 +613,13 @@ def _fetch_one(item: _Item, timeout: float,
                                 f"from {item.url}; the download was deleted")
     os.replace(part, item.target)
     return received
+
+
+def _layout_hint(spec: FetchSpec, base: str, item: _Item) -> str:
+    """What a mirror must serve, for a mirror that lacks the first file asked of it."""
+    return (f"a mirror must serve the upstream layout of {spec.name} at commit {spec.commit}: "
+            f"<mirror>/<upstream path> for each path of the manifest, so {item.local} is "
+            f"fetched from {base}{quote(item.upstream)} (upstream -> local: {spec.layout})")
 
 
 def _present(item: _Item) -> bool:
@@ -649,6 +675,7 @@ def fetch(name: str, data_root: Path | str, mirror: str | None = None,
     report = _reporter(progress)
     result = FetchResult(spec.name, root, base)
     errors_in_a_row = 0
+    hinted = False
     total = len(items)
     for index, item in enumerate(items, 1):
         if errors_in_a_row >= MAX_CONSECUTIVE_ERRORS:
@@ -671,8 +698,13 @@ def fetch(name: str, data_root: Path | str, mirror: str | None = None,
             raise FetchError(f"{item.local}: cannot write under {root}: {exc}") from exc
         except _FileError as exc:
             errors_in_a_row = 0 if isinstance(exc, _ChecksumMismatch) else errors_in_a_row + 1
-            result.failed.append(FileFailure(item.local, item.upstream, exc.kind, str(exc)))
-            report(FetchProgress("failed", index, total, item.local, message=str(exc)))
+            message = str(exc)
+            if exc.not_found and mirror is not None and not hinted and not result.downloaded:
+                hinted = True  # the first file tried is not there: the mirror's layout is off?
+                message += "; " + _layout_hint(spec, base, item)
+            kept = item.part.stat().st_size if item.part.is_file() else 0
+            result.failed.append(FileFailure(item.local, item.upstream, exc.kind, message, kept))
+            report(FetchProgress("failed", index, total, item.local, message=message))
             continue
         errors_in_a_row = 0
         result.downloaded.append(item.local)

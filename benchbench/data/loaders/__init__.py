@@ -2,8 +2,8 @@
 
 Each module holds one dataset class with the constructor ``Cls(data_dir, subset)`` (the data root
 and the text after ``name:`` on the command line), the attributes ``name``, ``description``,
-``LICENSE`` and ``CITATION``, and the methods ``present()``, ``signal_names()`` and
-``load_signal(name)`` (see :class:`benchbench.data.Dataset`):
+``LICENSE`` and ``CITATION``, and the methods ``present()``, ``signal_names()``,
+``missing_signals()`` and ``load_signal(name)`` (see :class:`benchbench.data.Dataset`):
 
 * ``nab``: :class:`~benchbench.data.loaders.nab.NABDataset`, the Numenta Anomaly Benchmark;
 * ``nasa``: :class:`~benchbench.data.loaders.nasa.NASADataset`, SMAP / MSL telemetry (telemanom);
@@ -16,10 +16,12 @@ and the text after ``name:`` on the command line), the attributes ``name``, ``de
 The four corpus loaders build on :class:`~benchbench.data.loaders.common.CorpusLoader` (the
 constructor, with ``root=``, subset entries, where the corpus is, the "not found" message), NAB and
 Yahoo on its :class:`~benchbench.data.loaders.common.FolderCorpus` (folder and ``<folder>/<name>``
-subsets); each module keeps what is its own. Bad data is repaired with a
-:class:`~benchbench.data.loaders.common.DataWarning` or rejected with a
-:class:`benchbench.data.DataError` naming the file (see :mod:`benchbench.data.loaders.common`). The
-modules read nothing at import, and constructing a dataset reads nothing either.
+subsets), and all five on its :class:`~benchbench.data.loaders.common.Listed` (a file the
+corpus's labels file lists stays planned when missing on disk, and fails when loaded; notes
+about the corpus are warned once, when listing); each module keeps what is its own. Bad data is
+repaired with a :class:`~benchbench.data.loaders.common.DataWarning` or rejected with a
+:class:`benchbench.data.DataError` naming the file (see :mod:`benchbench.data.loaders.common`).
+The modules read nothing at import, and constructing a dataset reads nothing either.
 """
 
 from __future__ import annotations

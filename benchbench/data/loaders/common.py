@@ -1,6 +1,7 @@
 """What the dataset loaders share: parsing (CSV tables, timestamps, label windows, bad data) and
-the loader base classes (:class:`CorpusLoader`: constructor, subset entries, root, messages for a
-missing corpus; :class:`FolderCorpus`: folder and ``<folder>/<name>`` subsets).
+the loader base classes (:class:`Listed`: planned signals, listed-but-missing files, notes given
+once; :class:`CorpusLoader`: constructor, subset entries, root, messages for a missing corpus;
+:class:`FolderCorpus`: folder and ``<folder>/<name>`` subsets).
 
 Every loader turns its files into :class:`benchbench.data.Signal` objects through these helpers,
 so bad data is treated the same way everywhere (the table is repeated in ``datasets/README.md``):
@@ -8,7 +9,10 @@ so bad data is treated the same way everywhere (the table is repeated in ``datas
 =====================================  =========================================================
 problem                                treatment
 =====================================  =========================================================
-file missing, unreadable, not UTF-8    :class:`DataError` (file, line of the first bad byte)
+file listed by the corpus (its labels   stays planned; loading it raises :class:`DataError`
+file) but missing on disk              naming the file, the listing and how to get it
+file missing, unreadable, not UTF-8    :class:`DataError` (file, line of the first bad byte;
+                                       for non-UTF-8 text, how to re-encode it)
 empty file (only whitespace)           :class:`DataError` "empty file"
 header without a needed column         :class:`DataError` naming the column and the header line
 no data row after the header           :class:`DataError` "no data rows"
@@ -44,21 +48,22 @@ import math
 import re
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from benchbench.data import DataError, Dataset, Signal
+from benchbench.data import DataError, Signal
 
 __all__ = [
     "CorpusLoader",
     "DataWarning",
     "FolderCorpus",
+    "Listed",
+    "Listing",
     "MISSING_MARKERS",
     "Table",
     "Series",
-    "check_signal_name",
     "label_time",
     "load_windows_json",
     "natural_key",
@@ -99,6 +104,12 @@ def short(text: object, limit: int = 40) -> str:
     """``repr`` of ``text`` cut to ``limit`` characters, for error messages."""
     shown = repr(text)
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def few(items: Sequence[object], limit: int = 5) -> str:
+    """The first ``limit`` items (each :func:`short`), then how many more, for messages."""
+    shown = ", ".join(short(item, 80) for item in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def fmt(x: float) -> str:
@@ -156,7 +167,11 @@ def read_text(path: Path) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(f"{path}: line {line}: not UTF-8 text (byte {exc.start})") from exc
+        raise DataError(
+            f"{path}: line {line}: not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x}); "
+            f"re-encode the file as UTF-8, e.g. from Latin-1: iconv -f latin1 -t utf-8 "
+            f"{Path(path).name} > utf8-{Path(path).name}"
+        ) from exc
     if not text.strip():
         raise DataError(f"{path}: empty file")
     if "\x00" in text:
@@ -699,13 +714,6 @@ def read_series_csv(
 # ------------------------------------------------------------------------------------ loaders
 
 
-def check_signal_name(dataset: Dataset, name: str) -> None:
-    """Raise the :func:`unknown_signal` error unless ``name`` is in ``dataset.signal_names()``."""
-    names = dataset.signal_names()
-    if name not in names:
-        raise unknown_signal(dataset.name, name, names)
-
-
 def whole_series_signal(
     name: str, series: Series, anomalies: list[tuple[float, float]], path: Path,
     interval: float | None = None,
@@ -723,14 +731,83 @@ def whole_series_signal(
     )
 
 
-class CorpusLoader:
+@dataclass
+class Listing:
+    """The signals a loader plans, as found by its ``_scan``.
+
+    Attributes:
+        names: every planned signal, in order: the files on disk plus, where the corpus has a
+            listing of what should exist (a labels file), each listed signal whose file is
+            missing.
+        missing: for each planned signal missing on disk, the :class:`DataError` message loading
+            it gives ("<file>: listed in <listing> but missing on disk; <how to get it>").
+        notes: ``(where, message)`` warnings about the corpus as a whole (an entry naming no
+            file, files without labels), given once by ``signal_names()``, never per signal.
+    """
+
+    names: list[str]
+    missing: dict[str, str] = field(default_factory=dict)
+    notes: list[tuple[object, str]] = field(default_factory=list)
+
+
+class Listed:
+    """``signal_names``, ``missing_signals`` and the name check of ``load_signal``, from a
+    :class:`Listing` the loader's ``_scan`` builds (once per dataset object).
+
+    The listing rule every loader follows: a signal its corpus lists (the labels file names it)
+    stays planned when its file is missing on disk, and loading it raises :class:`DataError`
+    naming the file, the listing and how to get the file again, so a run records one failed job
+    for it instead of running without it. ``signal_names()`` gives the listing's notes as
+    :class:`DataWarning` (once per call; a run calls it once, when planning); ``load_signal``
+    checks names without repeating them.
+    """
+
+    name: str
+    _listing_cache: Listing | None = None
+
+    def _scan(self) -> Listing:
+        raise NotImplementedError
+
+    def _listing(self) -> Listing:
+        if self._listing_cache is None:
+            self._listing_cache = self._scan()
+        return self._listing_cache
+
+    def signal_names(self) -> list[str]:
+        """The planned signals (see :class:`Listing`), warning once about the corpus's notes.
+
+        Raises:
+            DataError: the corpus (or its listing) is not found, the selection names something
+                that does not exist, or none of the selected signals is on disk.
+        """
+        listing = self._listing()
+        for where, message in listing.notes:
+            warn_data(where, message)
+        return list(listing.names)
+
+    def missing_signals(self) -> list[str]:
+        """The planned signals whose files are missing on disk (listed, but not there)."""
+        listing = self._listing()
+        return [name for name in listing.names if name in listing.missing]
+
+    def _check(self, name: str) -> None:
+        """Raise :func:`unknown_signal` for a name not planned, and the listed-but-missing
+        :class:`DataError` for one whose file is missing."""
+        listing = self._listing()
+        if name not in listing.names:
+            raise unknown_signal(self.name, name, listing.names)
+        if name in listing.missing:
+            raise DataError(listing.missing[name])
+
+
+class CorpusLoader(Listed):
     """What the loaders of a corpus folder share: ``Cls(data_dir, subset, *, root=None)`` reads
     nothing, finds the corpus at ``root`` or ``<data_dir>/<name>`` (:func:`dataset_root`) and hands
     the subset's entries (:func:`split_subset`) to :meth:`_select`, which raises
     :class:`DataError` for an unknown one.
 
     A subclass sets ``name``, ``description``, ``LICENSE``, ``CITATION`` and ``HOW_TO_GET`` and
-    defines ``_select``, ``present``, ``signal_names`` and ``load_signal``.
+    defines ``_select``, ``present``, ``_scan`` (see :class:`Listed`) and ``load_signal``.
     """
 
     name: str
@@ -769,7 +846,10 @@ class FolderCorpus(CorpusLoader):
     at the root or in its ``NESTED`` folder (the archive's own top folder).
 
     The subset names folders (through :meth:`_folder`, which also accepts aliases) and/or single
-    signals ``<folder>/<name>``; none: every folder (``_all``).
+    signals ``<folder>/<name>``; none: every folder (``_all``). A selected folder plans its files
+    (``_pattern``) plus the signals :meth:`_listed` expects there; one with neither goes to
+    :meth:`_empty_folders`. When none of the planned signals is on disk, listing fails (the
+    corpus is not there); otherwise a listed signal whose file is missing fails when loaded.
     """
 
     FOLDERS: tuple[str, ...] = ()
@@ -790,7 +870,6 @@ class FolderCorpus(CorpusLoader):
                 folders.append(self._folder(entry))
         self._all = not folders and not self._signals
         self._folders = list(self.FOLDERS) if self._all else list(dict.fromkeys(folders))
-        self._names: list[str] | None = None
 
     @property
     def base(self) -> Path:
@@ -801,17 +880,56 @@ class FolderCorpus(CorpusLoader):
             return nested
         return self.root
 
-    def _files(self, folder: str, pattern: str = "*.csv") -> list[Path]:
-        """The files of ``base/folder`` matching ``pattern``, in natural order of their stems."""
-        return sorted((self.base / folder).glob(pattern), key=lambda p: natural_key(p.stem))
+    def _pattern(self, folder: str) -> str:
+        """The file names of a folder's signals."""
+        return "*.csv"
 
-    def _with_signals(self, names: list[str]) -> list[str]:
-        """``names`` (of the selected folders) plus the selected single signals, checked to exist;
-        cached as the signal names."""
+    def _files(self, folder: str) -> list[Path]:
+        """The files of ``base/folder`` matching its pattern, in natural order of their stems."""
+        return sorted(
+            (p for p in (self.base / folder).glob(self._pattern(folder)) if p.is_file()),
+            key=lambda p: natural_key(p.stem),
+        )
+
+    def _listed(self) -> dict[str, str]:
+        """``{"<folder>/<name>": message}`` for each signal the corpus's own listing expects,
+        with the :class:`DataError` message for when its file is missing; ``{}`` without a
+        listing (then only the files on disk are planned)."""
+        return {}
+
+    def _empty_folders(self, folders: list[str], notes: list[tuple[object, str]]) -> None:
+        """Selected folders with no file and no listed signal: an error (a subclass may note
+        them instead when every folder is selected)."""
+        raise self._missing(f"no CSV files in folder(s) {', '.join(folders)}")
+
+    def _scan(self) -> Listing:
+        listed = self._listed()
+        notes: list[tuple[object, str]] = []
+        names: list[str] = []
+        on_disk: set[str] = set()
+        empty, no_files = [], []
+        for folder in self._folders:
+            found = [f"{folder}/{p.stem}" for p in self._files(folder)]
+            expected = [n for n in listed if n.partition("/")[0] == folder]
+            if not found:
+                no_files.append(folder)
+                if not expected:
+                    empty.append(folder)
+            on_disk.update(found)
+            names.extend(sorted({*found, *expected}, key=lambda n: natural_key(n[len(folder):])))
+        if empty:
+            self._empty_folders(empty, notes)
         for name in self._signals:
             path = self.base / f"{name}.csv"
-            if not path.is_file():
+            if path.is_file():
+                on_disk.add(name)
+            elif name not in listed:
                 raise self._missing(f"no signal {name!r} ({path})")
             names.append(name)
-        self._names = list(dict.fromkeys(names))
-        return list(self._names)
+        names = list(dict.fromkeys(names))
+        if not on_disk.intersection(names):  # nothing of the selection is here: not fetched
+            if no_files:
+                raise self._missing(f"no CSV files in folder(s) {', '.join(no_files)}")
+            raise DataError(listed[names[0]])
+        missing = {name: listed[name] for name in names if name not in on_disk}
+        return Listing(names, missing, notes)

@@ -8,7 +8,13 @@ an absolute path or a path relative to the data root, holding::
 
 Timestamps are numbers (seconds, or step positions) or date strings (Unix seconds, UTC); label
 bounds use the same units (numbers, or date strings). Signal names are the file stems, whatever
-characters they hold. Protocol: train = test = the whole series; no aggregation.
+characters they hold (the suffix may be ``.csv`` in any case: ``a.CSV`` is signal ``a``).
+Protocol: train = test = the whole series; no aggregation.
+
+``labels.json`` is the folder's listing: an entry (``"<name>.csv"`` or ``"<name>"``) whose file
+is missing stays a planned signal, and loading it fails naming the file. A folder without
+``labels.json`` has no listing, so there is nothing to compare its files with: the files found
+are the signals.
 """
 
 from __future__ import annotations
@@ -17,14 +23,15 @@ from pathlib import Path
 
 from benchbench.data import DataError, Signal
 from benchbench.data.loaders.common import (
-    check_signal_name,
+    Listed,
+    Listing,
+    few,
     load_windows_json,
     natural_key,
     parse_windows,
     read_series_csv,
     short,
     tidy_intervals,
-    warn_data,
     whole_series_signal,
 )
 
@@ -34,7 +41,7 @@ CITATION = "cite the source of your data"
 LABELS_FILE = "labels.json"
 
 
-class CSVDirDataset:
+class CSVDirDataset(Listed):
     """A folder of ``timestamp,value`` CSV files plus ``labels.json`` (NAB windows format).
 
     Args:
@@ -67,7 +74,7 @@ class CSVDirDataset:
             folder = self.data_dir / folder
         self.folder = folder
         self.labels_name = labels
-        self._files: dict[str, Path] | None = None
+        self._files: dict[str, Path] = {}
         self._labels: dict | None = None
 
     @property
@@ -78,7 +85,8 @@ class CSVDirDataset:
     def _csv_files(self) -> list[Path]:
         assert self.folder is not None
         return sorted(
-            (p for p in self.folder.glob("*.csv") if not p.name.startswith(".") and p.is_file()),
+            (p for p in self.folder.iterdir()
+             if p.suffix.lower() == ".csv" and not p.name.startswith(".") and p.is_file()),
             key=lambda p: natural_key(p.stem),
         )
 
@@ -87,48 +95,85 @@ class CSVDirDataset:
         return self.folder is not None and self.folder.is_dir() and bool(self._csv_files())
 
     def signal_names(self) -> list[str]:
-        """The CSV files' stems, sorted (``a_2`` before ``a_10``).
+        """The CSV files' stems (``.csv`` in any case), plus each labels.json entry whose file is
+        missing, sorted (``a_2`` before ``a_10``); a listed file missing on disk fails when
+        loaded, naming the file.
 
-        Warns about labels.json entries that match no file (a typo?) and a missing labels.json.
+        Warns once about a missing labels.json, files without an entry (no labelled anomaly),
+        entries that cannot name a file of the folder and files whose stem another file already
+        has (``a.csv`` and ``a.CSV``: the second is ignored).
 
         Raises:
             DataError: no folder given, a missing folder, or no CSV file in it.
         """
-        if self._files is None:
-            if self.folder is None:
-                raise DataError(
-                    "csv: no folder given; name it after a colon, e.g. csv:my_data (relative to "
-                    "the data root) or csv:/absolute/path"
-                )
-            if not self.folder.is_dir():
-                raise DataError(
-                    f"csv: folder {self.folder} not found (a relative csv:<folder> is resolved "
-                    f"against the data root {self.data_dir}; pass --data-dir or an absolute path)"
-                )
-            files = self._csv_files()
-            if not files:
-                raise DataError(f"csv: no *.csv file in {self.folder}")
-            self._files = {p.stem: p for p in files}
-            self._check_label_keys()
-        return list(self._files)
+        return super().signal_names()
 
-    def _check_label_keys(self) -> None:
-        assert self._files is not None and self.labels_path is not None
+    def _scan(self) -> Listing:
+        if self.folder is None:
+            raise DataError(
+                "csv: no folder given; name it after a colon, e.g. csv:my_data (relative to "
+                "the data root) or csv:/absolute/path"
+            )
+        if not self.folder.is_dir():
+            raise DataError(
+                f"csv: folder {self.folder} not found (a relative csv:<folder> is resolved "
+                f"against the data root {self.data_dir}; pass --data-dir or an absolute path)"
+            )
+        files = self._csv_files()
+        if not files:
+            raise DataError(f"csv: no *.csv file in {self.folder}")
+        notes: list[tuple[object, str]] = []
+        clashes = []
+        for path in files:
+            if path.stem in self._files:
+                clashes.append(f"{path.name} (as {self._files[path.stem].name})")
+            else:
+                self._files[path.stem] = path
+        if clashes:
+            notes.append((self.folder, f"files named like another file, but for the case of "
+                                       f"their suffix, ignored ({len(clashes)}): {few(clashes)}"))
+        missing = self._check_label_keys(notes)
+        names = sorted([*self._files, *missing], key=natural_key)
+        return Listing(names, missing, notes)
+
+    def _check_label_keys(self, notes: list[tuple[object, str]]) -> dict[str, str]:
+        """The listed-but-missing signals of labels.json (``{name: message}``); notes about
+        the rest."""
+        assert self.labels_path is not None
         if not self.labels_path.is_file():
-            warn_data(self.labels_path, "no labels file; every signal has no labelled anomaly")
-            return
+            notes.append((self.labels_path, "no labels file; every signal has no labelled anomaly "
+                                            "(and no listing to check the files against)"))
+            return {}
         try:
             labels = self._read_labels()
         except DataError:
-            return  # reported by load_signal, signal by signal
-        known = set(self._files) | {p.name for p in self._files.values()}
-        stray = [key for key in labels if key not in known]
-        if stray:
-            warn_data(
-                self.labels_path,
-                f"entries matching no CSV file in the folder ({len(stray)}): "
-                f"{', '.join(short(k) for k in stray[:5])}",
+            return {}  # reported by load_signal, signal by signal
+        files = self._files
+        known = set(files) | {p.name for p in files.values()}
+        missing: dict[str, str] = {}
+        strays = []
+        for key in labels:
+            if key in known:
+                continue
+            file = key if key.lower().endswith(".csv") else f"{key}.csv"
+            name = file[:-4]
+            if (not name.strip() or name in files or key.startswith(".")
+                    or "/" in key or "\\" in key):
+                strays.append(key)
+                continue
+            missing[name] = (
+                f"{self.folder / file}: listed in {self.labels_name} (entry {short(key)}) but "
+                f"missing on disk; restore the file, or remove its entry from {self.labels_path}"
             )
+        if strays:
+            notes.append((self.labels_path, f"entries naming no CSV file of the folder ignored "
+                                            f"({len(strays)}): {few(strays)}"))
+        unlabelled = [p.name for name, p in files.items() if p.name not in labels
+                      and name not in labels]
+        if unlabelled:
+            notes.append((self.labels_path, f"no entry for {len(unlabelled)} file(s), which have "
+                                            f"no labelled anomaly: {few(unlabelled)}"))
+        return missing
 
     def _read_labels(self) -> dict:
         if self._labels is None:
@@ -137,26 +182,23 @@ class CSVDirDataset:
         return self._labels
 
     def load_signal(self, name: str) -> Signal:
-        """Load the file ``<folder>/<name>.csv`` and its windows from labels.json.
+        """Load the file ``<folder>/<name>.csv`` and its windows from labels.json (none when it
+        has no entry for the file; :meth:`signal_names` warns about those).
 
         Raises:
-            DataError: an unknown name (listing the valid ones), or a file or label problem
-                (naming the file, the line or entry, and the problem).
+            DataError: an unknown name (listing the valid ones), a listed file missing on disk,
+                or a file or label problem (naming the file, the line or entry, and the
+                problem).
         """
-        check_signal_name(self, name)
-        assert self._files is not None and self.labels_path is not None
+        self._check(name)
+        assert self.labels_path is not None
         path = self._files[name]
         series = read_series_csv(path)
         anomalies: list[tuple[float, float]] = []
         if self.labels_path.is_file():
             labels = self._read_labels()
             key = path.name if path.name in labels else name if name in labels else None
-            if key is None:
-                warn_data(
-                    self.labels_path,
-                    f"no entry {path.name!r}; signal {short(name)} has no labelled anomaly",
-                )
-            else:
+            if key is not None:
                 raw = parse_windows(self.labels_path, key, labels[key])
                 anomalies = tidy_intervals(
                     f"{self.labels_path}: entry {short(key)}", raw, series.index
@@ -165,4 +207,3 @@ class CSVDirDataset:
 
     def __repr__(self) -> str:
         return f"CSVDirDataset(folder={str(self.folder)!r})"
-

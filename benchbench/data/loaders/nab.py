@@ -7,7 +7,9 @@ Layout under the data root (``bench datasets fetch nab`` places it there)::
 
 (NAB's own checkout layout, ``data/<folder>/<name>.csv`` beside ``labels/``, works too.) The
 windows file maps ``"<folder>/<name>.csv"`` to ``[[start, end], ...]`` date windows, which become
-closed intervals in Unix seconds, like the index.
+closed intervals in Unix seconds, like the index. It is also the corpus's listing: a file it
+lists that is missing on disk (a failed or partial fetch) stays planned, and loading it fails
+naming the file and ``bench datasets fetch nab``; ``bench datasets list`` counts it as missing.
 
 Protocol (the TadGAN / Orion reference): train = test = the whole signal; aggregation interval
 600 s (3600 s for ``realAdExchange``, whose signals are hourly).
@@ -20,12 +22,12 @@ from pathlib import Path
 from benchbench.data import DataError, Signal
 from benchbench.data.loaders.common import (
     FolderCorpus,
-    check_signal_name,
+    Listing,
+    few,
     load_windows_json,
     parse_windows,
     read_series_csv,
     tidy_intervals,
-    warn_data,
     whole_series_signal,
 )
 
@@ -86,6 +88,15 @@ def resolve_folder(entry: str) -> str:
     return folder
 
 
+def signal_of_key(key: str) -> str | None:
+    """The signal ``<folder>/<name>`` a windows-file key ``"<folder>/<name>.csv"`` names, or
+    ``None`` when the key names no file of a NAB data folder."""
+    folder, _, file = key.partition("/")
+    if folder in FOLDERS and file.endswith(".csv") and "/" not in file and file[:-4]:
+        return key[:-4]
+    return None
+
+
 class NABDataset(FolderCorpus):
     """The Numenta Anomaly Benchmark (58 signals in 7 folders).
 
@@ -132,7 +143,8 @@ class NABDataset(FolderCorpus):
         return None
 
     def present(self) -> bool:
-        """Whether the selected folders and the windows file are found locally."""
+        """Whether the selected folders and the windows file are found locally (some of their
+        files, at least; :meth:`missing_signals` names the listed files that are not)."""
         if self.windows_path() is None:
             return False
         base = self.base
@@ -144,58 +156,80 @@ class NABDataset(FolderCorpus):
     # ---------------------------------------------------------------------------- signals
 
     def signal_names(self) -> list[str]:
-        """``<folder>/<name>`` of the selected signals (folders in order, names sorted).
+        """``<folder>/<name>`` of the selected signals (folders in order, names sorted): the
+        files on disk plus every signal ``combined_windows.json`` lists there, present or not (a
+        listed file missing on disk fails when loaded, naming the file and
+        ``bench datasets fetch nab``).
+
+        Warns once about windows entries that name no NAB data file, files that have no entry
+        (no labelled anomaly) and, when every folder is selected, folders neither on disk nor
+        listed.
 
         Raises:
-            DataError: the corpus, a selected folder or signal, or the windows file is missing.
+            DataError: the corpus, the windows file (missing or not a JSON object), a selected
+                folder or signal is missing, or none of the selected files is on disk.
         """
-        if self._names is not None:
-            return list(self._names)
+        return super().signal_names()
+
+    def _listed(self) -> dict[str, str]:
         if not self.root.is_dir():
             raise self._missing("no NAB data folder")
-        if self.windows_path() is None:
-            raise self._missing(
-                f"no {WINDOWS_FILE} (neither at the folder's root nor under labels/)"
-            )
-        names: list[str] = []
-        absent = []
-        for folder in self._folders:
-            files = self._files(folder)
-            if not files:
-                absent.append(folder)
-            names.extend(f"{folder}/{p.stem}" for p in files if p.is_file())
-        if absent and (not self._all or len(absent) == len(self._folders)):
-            raise self._missing(f"no CSV files in folder(s) {', '.join(absent)}")
-        if absent:
-            missing = ", ".join(absent)
-            warn_data(self.base, f"NAB folder(s) {missing} missing; their signals skipped")
-        return self._with_signals(names)
+        path, windows = self._load_windows()
+        return {
+            name: f"{self.base / key}: listed in {path.name} but missing on disk; run "
+                  f"`bench datasets fetch nab` (or pass --data-dir pointing at a complete copy)"
+            for key in windows if (name := signal_of_key(key)) is not None
+        }
+
+    def _empty_folders(self, folders: list[str], notes: list[tuple[object, str]]) -> None:
+        if not self._all:
+            super()._empty_folders(folders, notes)
+        notes.append((self.base, f"NAB folder(s) {', '.join(folders)} neither on disk nor listed "
+                                 f"in {WINDOWS_FILE}; no signal of theirs planned"))
+
+    def _scan(self) -> Listing:
+        listing = super()._scan()
+        path, windows = self._load_windows()
+        strays = [key for key in windows if signal_of_key(key) is None]
+        if strays:
+            listing.notes.append((path, (
+                f"entries naming no NAB data file (<folder>/<name>.csv, the folder one of "
+                f"{', '.join(FOLDERS)}) ignored ({len(strays)}): {few(strays)}"
+            )))
+        unlabelled = [f"{n}.csv" for n in listing.names
+                      if n not in listing.missing and f"{n}.csv" not in windows]
+        if unlabelled:
+            listing.notes.append((path, (
+                f"no entry for {len(unlabelled)} file(s) on disk, which have no labelled "
+                f"anomaly: {few(unlabelled)}"
+            )))
+        return listing
 
     def _load_windows(self) -> tuple[Path, dict]:
         path = self.windows_path()
         if path is None:
-            raise self._missing(f"no {WINDOWS_FILE}")
+            raise self._missing(
+                f"no {WINDOWS_FILE} (neither at the folder's root nor under labels/)"
+            )
         if self._windows is None:
             self._windows = load_windows_json(path)
         return path, self._windows
 
     def load_signal(self, name: str) -> Signal:
-        """Load signal ``<folder>/<name>``.
+        """Load signal ``<folder>/<name>`` (no labelled anomaly when the windows file has no
+        entry for it; :meth:`signal_names` warns about those).
 
         Raises:
-            DataError: an unknown name (listing the valid ones), or a file or label problem
-                (naming the file, the line or entry, and the problem).
+            DataError: an unknown name (listing the valid ones), a listed file missing on disk,
+                or a file or label problem (naming the file, the line or entry, and the
+                problem).
         """
-        check_signal_name(self, name)
+        self._check(name)
         path = self.base / f"{name}.csv"
         series = read_series_csv(path)
         labels_path, windows = self._load_windows()
         key = f"{name}.csv"
-        if key in windows:
-            raw = parse_windows(labels_path, key, windows[key])
-        else:
-            warn_data(labels_path, f"no entry {key!r}; signal {name!r} has no labelled anomaly")
-            raw = []
+        raw = parse_windows(labels_path, key, windows[key]) if key in windows else []
         anomalies = tidy_intervals(f"{labels_path}: entry {key!r}", raw, series.index)
         folder = name.split("/", 1)[0]
         return whole_series_signal(name, series, anomalies, path,

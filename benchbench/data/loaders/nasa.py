@@ -10,6 +10,9 @@ Column 0 of each array is the telemetry value, the others are one-hot command fl
 train on the train array, detect on the test array; both are indexed by step position (int64,
 from 0), and ``anomaly_sequences`` (``"[[2149, 2349], [4536, 4844]]"``) are closed intervals of
 test positions. No aggregation.
+
+``labeled_anomalies.csv`` is also the corpus's listing: a channel it lists whose train or test
+array is missing on disk stays planned, and loading it fails naming the file.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 from benchbench.data import DataError, Signal
 from benchbench.data.loaders.common import (
     CorpusLoader,
-    check_signal_name,
+    Listing,
     read_csv_table,
     short,
     tidy_intervals,
@@ -192,34 +195,65 @@ class NASADataset(CorpusLoader):
         return rows
 
     def signal_names(self) -> list[str]:
-        """The selected channel ids, in the labels file's order.
+        """The selected channel ids, in the labels file's order: every channel the labels file
+        lists, its arrays on disk or not (a channel whose train or test array is missing fails
+        when loaded, naming the file).
+
+        Warns once about channels listed on several rows (their anomaly sequences are combined).
 
         Raises:
-            DataError: the labels file is missing or unusable, or a selected channel is not in it.
+            DataError: the labels file is missing or unusable, a selected channel is not in it,
+                or no selected channel has its arrays on disk.
         """
+        return super().signal_names()
+
+    def _arrays(self, name: str) -> tuple[Path, Path]:
+        return self.root / "train" / f"{name}.npy", self.root / "test" / f"{name}.npy"
+
+    def _scan(self) -> Listing:
         table = self._read_table()
         if not self._spacecraft and not self._channels:
-            return list(table)
-        unknown = [c for c in self._channels if c not in table]
-        if unknown:
-            raise DataError(
-                f"nasa: unknown channel(s) {', '.join(map(repr, unknown))} in subset (not in "
-                f"{self.labels_path}); valid subsets: SMAP, MSL, {ALL_CHANNELS} or channel ids"
+            names = list(table)
+        else:
+            unknown = [c for c in self._channels if c not in table]
+            if unknown:
+                raise DataError(
+                    f"nasa: unknown channel(s) {', '.join(map(repr, unknown))} in subset (not in "
+                    f"{self.labels_path}); valid subsets: SMAP, MSL, {ALL_CHANNELS} or channel ids"
+                )
+            wanted = set(self._channels)
+            names = [chan for chan, row in table.items()
+                     if row.spacecraft in self._spacecraft or chan in wanted]
+        missing = {}
+        for chan in names:
+            absent = [path for path in self._arrays(chan) if not path.is_file()]
+            if absent:
+                missing[chan] = (
+                    f"{' and '.join(map(str, absent))}: channel {chan!r} is listed in "
+                    f"{LABELS_FILE} but missing on disk (looked in {self.root}); "
+                    f"{self.HOW_TO_GET}"
+                )
+        if names and len(missing) == len(names):
+            raise self._missing(
+                f"no train/test arrays of the selected channels (e.g. {self._arrays(names[0])[1]})"
             )
-        wanted = set(self._channels)
-        return [
-            chan for chan, row in table.items()
-            if row.spacecraft in self._spacecraft or chan in wanted
+        notes: list[tuple[object, str]] = [
+            (self.labels_path, f"channel {chan!r} is listed {len(row.lines)} times (lines "
+                               f"{', '.join(map(str, row.lines))}); its anomaly sequences are "
+                               "combined")
+            for chan, row in table.items() if chan in names and len(row.lines) > 1
         ]
+        return Listing(names, missing, notes)
 
     def load_signal(self, name: str) -> Signal:
         """Load channel ``name``: value column only, or every column with ``all_channels``.
 
         Raises:
-            DataError: an unknown channel (listing the valid ones), a missing or malformed array,
-                train and test with different numbers of columns, or malformed labels.
+            DataError: an unknown channel (listing the valid ones), a listed channel whose
+                arrays are missing, a malformed array, train and test with different numbers of
+                columns, or malformed labels.
         """
-        check_signal_name(self, name)
+        self._check(name)
         row = self._read_table()[name]
         where = f"{self.labels_path}: line {row.lines[0]} (channel {name!r})"
         spans: list[tuple[int, int]] = []
@@ -231,14 +265,7 @@ class NASADataset(CorpusLoader):
                     f"{self.labels_path}: line {line}: anomaly_sequences {short(text)} of "
                     f"channel {name!r}: {exc}"
                 ) from None
-        if len(row.lines) > 1:
-            warn_data(
-                self.labels_path,
-                f"channel {name!r} is listed {len(row.lines)} times (lines "
-                f"{', '.join(map(str, row.lines))}); their anomaly sequences are combined",
-            )
-        train_path = self.root / "train" / f"{name}.npy"
-        test_path = self.root / "test" / f"{name}.npy"
+        train_path, test_path = self._arrays(name)
         train = _load_array(train_path)
         test = _load_array(test_path)
         if train.shape[1] != test.shape[1]:

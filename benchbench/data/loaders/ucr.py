@@ -10,6 +10,9 @@ position in the full series. Train = values ``[0, trainEnd)`` (1-based 1..trainE
 rest, ``[trainEnd, n)``, indexed by those same full-series positions; the one label is the closed
 interval ``[anomStart - 1, anomEnd - 1]``. Signal names are ``NNN_<name>``
 (``001_DISTORTED1sddb40``). No aggregation.
+
+The archive has no listing of its files apart from the files themselves (each name carries its
+labels), so the files found are the signals; a file missing from a copy is not noticed.
 """
 
 from __future__ import annotations
@@ -23,12 +26,11 @@ import numpy as np
 from benchbench.data import DataError, Signal
 from benchbench.data.loaders.common import (
     CorpusLoader,
-    check_signal_name,
+    Listing,
     natural_key,
     read_text,
     tidy_intervals,
     to_floats,
-    warn_data,
 )
 
 LICENSE = (
@@ -136,9 +138,8 @@ class UCRDataset(CorpusLoader):
             return False
         return any(parse_file_name(p) for p in self.root.rglob("*_UCR_Anomaly_*"))
 
-    def _all_files(self) -> dict[str, UCRFile]:
-        if self._files is not None:
-            return self._files
+    def _all_files(self) -> tuple[dict[str, UCRFile], list[tuple[object, str]]]:
+        """Every archive file by signal name, and a note for each duplicate (ignored)."""
         if not self.root.is_dir():
             raise self._missing("no UCR archive folder")
         found = sorted(
@@ -146,9 +147,10 @@ class UCRDataset(CorpusLoader):
             key=lambda f: (f.number, natural_key(str(f.path))),
         )
         files: dict[str, UCRFile] = {}
+        notes: list[tuple[object, str]] = []
         for f in found:
             if f.signal_name in files:
-                warn_data(f.path, f"duplicate of {files[f.signal_name].path}; ignored")
+                notes.append((f.path, f"duplicate of {files[f.signal_name].path}; ignored"))
                 continue
             files[f.signal_name] = f
         if not files:
@@ -156,18 +158,24 @@ class UCRDataset(CorpusLoader):
                 f"ucr: no NNN_UCR_Anomaly_<name>_<trainEnd>_<anomStart>_<anomEnd>.txt file "
                 f"under {self.root}"
             )
-        self._files = files
-        return files
+        return files, notes
 
     def signal_names(self) -> list[str]:
         """``NNN_<name>`` of the selected files, by number.
 
+        The files found are the signals (there is no listing to compare them with, see the
+        module docstring). Warns once about duplicate files (the first by path is used).
+
         Raises:
             DataError: no archive folder or file, or a subset entry that matches nothing.
         """
-        files = self._all_files()
+        return super().signal_names()
+
+    def _scan(self) -> Listing:
+        files, notes = self._all_files()
+        self._files = files
         if not self._entries:
-            return list(files)
+            return Listing(list(files), notes=notes)
         keep: set[str] = set()
         for entry in self._entries:
             match = _RANGE.match(entry)
@@ -184,7 +192,7 @@ class UCRDataset(CorpusLoader):
                     "numbers (7), ranges (1-25) or signal names (001_DISTORTED1sddb40)"
                 )
             keep |= hits
-        return [n for n in files if n in keep]
+        return Listing([n for n in files if n in keep], notes=notes)
 
     def load_signal(self, name: str) -> Signal:
         """Load signal ``NNN_<name>`` (see the module docstring for the train/test split).
@@ -193,8 +201,9 @@ class UCRDataset(CorpusLoader):
             DataError: an unknown name (listing the valid ones), an unreadable file, or a train
                 end or anomaly the series cannot hold.
         """
-        check_signal_name(self, name)
-        info = self._all_files()[name]
+        self._check(name)
+        assert self._files is not None  # set by the listing _check read
+        info = self._files[name]
         path = info.path
         values = read_numbers(path)
         n = len(values)

@@ -13,6 +13,10 @@ unpacks it under the data root::
 Labels: each run of consecutive rows flagged 1 (after sorting by timestamp) becomes one closed
 interval ``[first timestamp, last timestamp]``. Timestamps are used as given (A1: step numbers,
 A2 to A4: Unix seconds). Protocol: train = test = the whole series; no aggregation.
+
+The labels live in the series files themselves and the corpus has no listing of its files (nor
+does the project keep a manifest of it: it cannot be fetched), so the files found are the
+signals; a series missing from a copy cannot be told apart from one the copy never had.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from __future__ import annotations
 from benchbench.data import DataError, Signal
 from benchbench.data.loaders.common import (
     FolderCorpus,
-    check_signal_name,
     read_series_csv,
     runs_to_intervals,
     tidy_intervals,
@@ -101,6 +104,13 @@ class YahooDataset(FolderCorpus):
     def _missing(self, what: str) -> DataError:
         return DataError(f"yahoo: {what}; {REQUEST_HINT}")
 
+    def _pattern(self, folder: str) -> str:
+        return self._PATTERNS[folder]
+
+    def _empty_folders(self, folders: list[str], notes: list[tuple[object, str]]) -> None:
+        folder = folders[0]
+        raise self._missing(f"no {folder}/{self._PATTERNS[folder]} (looked in {self.base})")
+
     def present(self) -> bool:
         """Whether every selected benchmark folder holds its files locally."""
         base = self.base
@@ -111,18 +121,13 @@ class YahooDataset(FolderCorpus):
     def signal_names(self) -> list[str]:
         """``<folder>/<name>`` of the selected series (benchmarks in order, names sorted).
 
+        The files found are the signals (there is no listing to compare them with, see the
+        module docstring).
+
         Raises:
             DataError: a selected benchmark folder or signal is missing (saying how to get it).
         """
-        if self._names is not None:
-            return list(self._names)
-        names: list[str] = []
-        for folder in self._folders:
-            files = self._files(folder, self._PATTERNS[folder])
-            if not files:
-                raise self._missing(f"no {folder}/{self._PATTERNS[folder]} (looked in {self.base})")
-            names.extend(f"{folder}/{p.stem}" for p in files)
-        return self._with_signals(names)
+        return super().signal_names()
 
     def load_signal(self, name: str) -> Signal:
         """Load series ``<folder>/<name>``.
@@ -131,7 +136,7 @@ class YahooDataset(FolderCorpus):
             DataError: an unknown name (listing the valid ones), or a file problem (naming the
                 file, the line and the problem).
         """
-        check_signal_name(self, name)
+        self._check(name)
         path = self.base / f"{name}.csv"
         series = read_series_csv(path, label_names=LABEL_NAMES)
         assert series.flags is not None
