@@ -2,8 +2,9 @@
 
 Every check is a function ``check_xxx(factory, params=None)``: ``factory`` is the detector class,
 ``params`` a dict of *fast* hyperparameters (small windows, one or two epochs). A check builds
-fresh instances itself, runs them on small deterministic signals (a 400-step sine plus noise) and
-raises :class:`AssertionError` whose message names the contract rule that broke and how to fix it.
+fresh instances itself, runs them on small deterministic signals (a 400-step sine plus noise; a
+constant one for :func:`check_constant_train`) and raises :class:`AssertionError` whose message
+names the contract rule that broke and how to fix it.
 
 It is used by import (there is no pytest plugin to enable; docs/plugins.md shows it in a plugin's
 own test suite). In a plugin's test file::
@@ -38,6 +39,7 @@ from benchbench.detector import DetectorInputError, NotFittedError, ScoreError, 
 
 __all__ = [
     "CHECKS",
+    "check_constant_train",
     "check_does_not_mutate_input",
     "check_fit_returns_self",
     "check_higher_score_on_anomaly",
@@ -90,6 +92,16 @@ def make_signal(
 def _spiked(n_timesteps: int = _N, at: int = 250, width: int = 4, height: float = 1.5):
     """``make_signal(seed=1)`` with ``height`` added on ``width`` steps from ``at``; (X, mask)."""
     x = make_signal(n_timesteps, seed=1)
+    mask = np.zeros(n_timesteps, dtype=bool)
+    mask[at : at + width] = True
+    x[mask] += height
+    return x, mask
+
+
+def _departure(n_timesteps: int = 300, at: int = 200, width: int = 20, height: float = 0.5):
+    """Zeros with ``height`` added on ``width`` steps from ``at`` (a constant level that moves and
+    comes back); ``(X, mask)``."""
+    x = np.zeros((n_timesteps, 1))
     mask = np.zeros(n_timesteps, dtype=bool)
     mask[at : at + width] = True
     x[mask] += height
@@ -559,6 +571,50 @@ def check_higher_score_on_anomaly(factory: Factory, params: Params = None) -> No
         )
 
 
+def check_constant_train(factory: Factory, params: Params = None) -> None:
+    """A constant training signal fits, and a departure from its level scores highest.
+
+    The training signal is 400 steps of 0 (what the runner's preprocessing makes of a train part
+    that sits at one level); the test signal is 0 but for a 20-step move to 0.5 at steps
+    200..219. The scores must be finite, and no step outside the move may score above the highest
+    score inside it. Ties pass: a detector that gives every step one score after a constant fit
+    (an isolation forest cannot split identical samples) ranks nothing above the move.
+    """
+    name = _name(factory)
+    rule = ("a training part that sits at one level is valid input (real telemetry has such "
+            "channels) and a departure from that level is the most anomalous thing in the test "
+            "part")
+    guard = ("do not divide by the training spread (std, range) unguarded: add an epsilon, or "
+             "fall back to a unit scale when it is 0")
+    T, mask = _departure()
+    det = _build(factory, _params(factory, params))
+    what = "fit on a constant signal"
+    try:
+        _fit(det, np.zeros((_N, 1)))
+        what = "score after a fit on a constant signal"
+        scores = check_scores(det.score(T), len(T),
+                              f"{name} (departure from a constant training level)")
+    except AssertionError:
+        raise
+    except ScoreError as exc:
+        raise AssertionError(f"{exc}. Rule: {rule}; fix: {guard}") from exc
+    except Exception as exc:
+        raise AssertionError(
+            f"{name}.{what} raised {type(exc).__name__}: {exc}. Rule: {rule}; fix: {guard}"
+        ) from exc
+    inside, outside = float(scores[mask].max()), float(scores[~mask].max())
+    if not inside >= outside:
+        top = int(np.flatnonzero(~mask)[np.argmax(scores[~mask])])
+        first, last = np.flatnonzero(mask)[[0, -1]]
+        raise AssertionError(
+            f"{name}: after fitting a constant signal, step {top} scores {outside:.4g}, above "
+            f"every step of the departure from that level (steps {first}..{last}, highest "
+            f"there {inside:.4g}). Rule: {rule}; fix: score the distance from what training saw "
+            "(reconstruction error, likelihood), and keep a zero training spread from "
+            "flattening or overflowing the scores"
+        )
+
+
 #: The checks in the order :func:`run_checks` runs them.
 CHECKS: dict[str, Callable[[Factory, Params], None]] = {
     "init_stores_params": check_init_stores_params,
@@ -576,6 +632,7 @@ CHECKS: dict[str, Callable[[Factory, Params], None]] = {
     "history_recorded": check_history_recorded,
     "does_not_mutate_input": check_does_not_mutate_input,
     "higher_score_on_anomaly": check_higher_score_on_anomaly,
+    "constant_train": check_constant_train,
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 from benchbench_plugins.autoencoder import LSTMAutoencoder
 from benchbench_plugins.zscore import RollingZScore
 
-from benchbench.testing import make_signal, parametrize_checks
+from benchbench.testing import check_constant_train, make_signal, parametrize_checks
 from benchbench.windowed import WindowedDetector
 
 AUTOENCODER_FAST = dict(window_size=16, hidden_size=8, epochs=2, batch_size=32, train_step=4)
@@ -44,6 +44,15 @@ def test_sklearn_clone_works_on_every_built_in_detector(entry):
     assert type(copy) is type(det) and copy is not det
     assert copy.get_params() == det.get_params()
     assert not hasattr(copy, "n_channels_")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", _registered_detectors(), ids=lambda entry: entry.name)
+def test_constant_train_with_the_quick_params_of_every_built_in_detector(entry):
+    """The check also holds with the ``--quick`` parameters (the fast ones above already run it
+    for every detector through the conformance tests of each plugin)."""
+    pytest.importorskip("torch")
+    check_constant_train(entry.obj, entry.options.get("quick_params") or {})
 
 
 def test_sklearn_clone_works_on_the_example_plugin():

@@ -108,11 +108,30 @@ def test_scaler_maps_min_max_and_does_not_clip():
     np.testing.assert_allclose(other.transform(train)[:, 0], [0, 1, 0.5])
 
 
-def test_scaler_constant_channel_maps_to_zero():
+def test_scaler_constant_channel_maps_to_the_centre_in_units_of_its_level():
     train = np.array([[7.0, 0.0], [7.0, 1.0]])
     scaler = fit_scaler(train)
     np.testing.assert_allclose(scaler.transform(train), [[0, -1], [0, 1]])
-    np.testing.assert_allclose(scaler.transform(np.array([[9.0, 0.5]])), [[2, 0]])
+    # 7 -> 0; a departure of max(|7|, 1) = 7 reaches an edge of [-1, 1]
+    np.testing.assert_allclose(scaler.transform(np.array([[14.0, 0.5], [0.0, 0.5]])),
+                               [[1, 0], [-1, 0]])
+    test = np.array([[9.0, 0.5], [-3.0, 2.0]])
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(test)), test)
+
+
+@pytest.mark.parametrize("level, departure, expected", [
+    (0.0, 0.5, 0.5),  # |level| <= 1: data units
+    (-0.4, 1.0, 1.0),
+    (8e9, 1e8, 0.0125),  # large levels: relative to the level
+    (-250.0, -25.0, -0.1),
+])
+def test_scaler_constant_fallback_units(level, departure, expected):
+    scaler = fit_scaler(np.full(5, level))
+    np.testing.assert_allclose(scaler.transform(np.array([level, level + departure])),
+                               [0, expected])
+    other = fit_scaler(np.full(5, level), feature_range=(0, 1))
+    np.testing.assert_allclose(other.transform(np.array([level, level + departure])),
+                               [0.5, 0.5 + expected / 2])
 
 
 # --- preprocess ------------------------------------------------------------------------------
@@ -138,7 +157,8 @@ def test_preprocess_uses_signal_interval_and_argument():
 @pytest.mark.parametrize(
     "train, test, problem",
     [
-        (np.full(10, 3.0), None, r"all values are constant \(3\); nothing to learn"),
+        (np.full(10, 3.0), None, r"both parts are constant \(train 3, test 3\); nothing to "),
+        (np.full(10, 3.0), np.full(4, 5.0), r"both parts are constant \(train 3, test 5\)"),
         (np.full(10, nan), None, "no finite value"),
         (np.zeros(0), np.ones(3), "train part is empty"),
         (np.arange(4.0), np.zeros(0), "test part is empty"),
@@ -248,3 +268,53 @@ def test_unroll_errors():
         unroll_windows(np.zeros((2, 3, 1)), 4, reducer="max")
     with pytest.raises(ValueError, match="no windows"):
         unroll_windows(np.zeros((0, 3, 1)), 4)
+
+
+# --- values too large to scale ---------------------------------------------------------------
+
+
+def test_aggregate_mean_of_huge_values_does_not_overflow():
+    values, _ = aggregate(np.array([1e308, 1e308, 1.0, 3.0]), np.array([0, 1, 2, 3]), 2)
+    np.testing.assert_allclose(values, [1e308, 2.0])
+    sums, _ = aggregate(np.array([1e308, 1e308]), np.array([0, 1]), 2, method="sum")
+    assert np.isinf(sums[0])  # a sum may overflow; preprocess aggregates with the mean
+
+
+def huge_signal(train, test, **lines) -> Signal:
+    return Signal("big", np.asarray(train, float), np.asarray(test, float),
+                  np.arange(len(train)) * 10, np.arange(len(test)) * 10, source="data/big.csv",
+                  **lines)
+
+
+def test_preprocess_names_the_line_of_a_test_value_too_large_to_scale():
+    sig = huge_signal([0.0, 1.0, 0.5, 0.2], [0.0, 0.5, 3e6, 1.0],
+                      train_lines=[2, 3, 4, 5], test_lines=[9, 10, 11, 12])
+    with pytest.raises(DataError) as info:
+        preprocess(sig)
+    assert str(info.value).startswith(
+        "data/big.csv: line 11: signal 'big', test part, channel 0: value 3e+06 scales to 6e+06, "
+        "beyond the ±1e+06 the detectors accept (the train part spans 0 to 1)"
+    )
+
+
+def test_preprocess_names_the_row_where_lines_are_unknown_and_sees_through_aggregation():
+    sig = huge_signal([0.0, 1.0, 0.5, 0.2], [0.0, 0.5, 0.2, 1e308], interval=20)
+    with pytest.raises(DataError, match=r"test part, row 4 \(timestamp 30\), channel 0: value "
+                                        r"1e\+308 scales to inf"):
+        preprocess(sig)
+
+
+def test_preprocess_names_both_lines_of_a_range_that_overflows():
+    sig = huge_signal([1.0, 1e308, 0.0, -1e308], [0.0, 1.0], train_lines=[2, 3, 4, 5],
+                      test_lines=[2, 3])
+    with pytest.raises(DataError) as info:
+        preprocess(sig)
+    message = str(info.value)
+    assert message.startswith("data/big.csv: line 3: signal 'big', train part, channel 0: the "
+                              "values span -1e+308 (line 5) to 1e+308")
+
+
+def test_preprocess_constant_train_part_and_moving_test_part():
+    prepared = preprocess(make_signal(np.full(6, 250.0), [250.0, 275.0, 250.0, 200.0]))
+    np.testing.assert_allclose(prepared.train[:, 0], 0)
+    np.testing.assert_allclose(prepared.test[:, 0], [0, 0.1, 0, -0.2])

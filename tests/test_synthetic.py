@@ -37,7 +37,7 @@ def test_dataset_attributes() -> None:
 
 
 def test_suite_size_and_kinds(signals: dict[str, Signal]) -> None:
-    assert len(signals) >= 12
+    assert len(signals) == len(SUITE) == 17
     kinds = [s.kind for s in signals.values()]
     assert set(kinds) == set(SIGNAL_KINDS)
     assert kinds.count("clean") >= 2
@@ -65,8 +65,10 @@ def test_shapes_lengths_and_protocol(signals: dict[str, Signal]) -> None:
         assert 1000 <= n <= 5000
         assert signal.train.shape == signal.test.shape == (n, 1)
         assert signal.train.dtype == signal.test.dtype == np.float64
-        np.testing.assert_array_equal(signal.train, signal.test)
+        if signal.kind != "constant_train":  # its own split: see test_constant_train_signal
+            np.testing.assert_array_equal(signal.train, signal.test)
         np.testing.assert_array_equal(signal.test_index, np.arange(n))
+        np.testing.assert_array_equal(signal.train_index, np.arange(len(signal.train)))
         assert signal.test_index.dtype == signal.train_index.dtype == np.int64
         assert np.isfinite(signal.test).all()
         assert -15.0 < signal.test.min() and signal.test.max() < 20.0
@@ -189,9 +191,11 @@ def test_make_signal_every_kind() -> None:
         assert signal.test.tobytes() == again.test.tobytes()
         assert (signal.anomalies == []) == (kind == "clean")
         plain = make_signal(kind, 1200, seed=3, inject=False)
-        inside = np.zeros(1200, dtype=bool)
+        n_test = 600 if kind == "constant_train" else 1200
+        assert signal.test.shape == (n_test, 1)
+        inside = np.zeros(n_test, dtype=bool)
         for a, b in _spans(signal):
-            assert 0 < a <= b < 1200
+            assert 0 < a <= b < n_test
             inside[a : b + 1] = True
         np.testing.assert_array_equal(signal.test[~inside], plain.test[~inside])
     with pytest.raises(ValueError, match="valid kinds"):
@@ -222,3 +226,38 @@ def test_sine_with_spike() -> None:
     assert outside.max() < 6.5 and outside.min() > 3.5
     assert sine_with_spike().test.tobytes() == signal.test.tobytes()
     assert sine_with_spike(n=300, spike_at=100).anomalies == [(99.0, 101.0)]
+
+
+def test_constant_train_signal(signals: dict[str, Signal]) -> None:
+    signal = signals["constant_train_1"]
+    assert signal.kind == "constant_train"
+    train, test = signal.train[:, 0], signal.test[:, 0]
+    assert len(train) == len(test) == 1000
+    assert np.ptp(train) == 0  # one level for the whole train part
+    (a, b), = _spans(signal)
+    level = train[0]
+    outside = np.r_[test[:a], test[b + 1 :]]
+    assert np.all(outside == level)  # the test part sits at that level but for its anomaly
+    assert np.all(test[a : b + 1] > level) and test[a : b + 1].max() == pytest.approx(level + 1.5)
+
+
+def test_constant_train_preprocesses_to_zero_and_a_departure() -> None:
+    from benchbench.data.preprocessing import preprocess
+
+    signal = SyntheticDataset(subset="constant_train").load_signal("constant_train_1")
+    prepared = preprocess(signal)
+    assert np.all(prepared.train == 0)
+    (a, b), = _spans(signal)
+    departure = prepared.test[a : b + 1, 0]
+    assert np.all(departure > 0) and np.all(np.isfinite(prepared.test))
+    assert np.all(np.delete(prepared.test[:, 0], np.arange(a, b + 1)) == 0)
+
+
+def test_constant_train_bad_anomalies() -> None:
+    with pytest.raises(ValueError, match="level_shift anomalies only"):
+        make_signal("constant_train", 1000, 0, anomalies=[AnomalySpec("spike", 100, 3)])
+    with pytest.raises(ValueError, match="does not fit inside steps 1..499 of the test part"):
+        make_signal("constant_train", 1000, 0, anomalies=[AnomalySpec("level_shift", 480, 30)])
+    with pytest.raises(ValueError, match="overlap"):
+        make_signal("constant_train", 1000, 0, anomalies=[
+            AnomalySpec("level_shift", 100, 30), AnomalySpec("level_shift", 120, 30)])

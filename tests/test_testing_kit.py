@@ -169,6 +169,26 @@ class OnlyOneChannel(Good):
         return super().fit(X)
 
 
+class DividesBySpread(Good):
+    """Standardises by the training std, unguarded: a constant training signal gives inf."""
+
+    def fit(self, X, y=None):
+        super().fit(X)
+        self.spread_ = np.asarray(X, dtype=float).std(axis=0)
+        return self
+
+    def score(self, X):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return super().score(X) / self.spread_.max()
+
+
+class RejectsConstant(Good):
+    def fit(self, X, y=None):
+        if np.ptp(np.asarray(X), axis=0).max() == 0:
+            raise ValueError("nothing to learn from a constant signal")
+        return super().fit(X)
+
+
 BROKEN = [
     (LogicInInit, "init_stores_params", "no logic"),
     (ExtraAttributeInInit, "init_stores_params", "not parameters: ['rng']"),
@@ -188,6 +208,9 @@ BROKEN = [
     (NaNHistory, "history_recorded", "finite floats"),
     (MutatesInput, "does_not_mutate_input", "changed its input"),
     (NegatedScores, "higher_score_on_anomaly", "higher score = more anomalous"),
+    (NegatedScores, "constant_train", "above every step of the departure"),
+    (DividesBySpread, "constant_train", "returned 300 NaN or infinite values. Rule: a training"),
+    (RejectsConstant, "constant_train", "fit on a constant signal raised ValueError"),
 ]
 
 

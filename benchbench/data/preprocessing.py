@@ -3,8 +3,11 @@
 The runner calls :func:`preprocess` on every signal: it aggregates each part into bins of a fixed
 interval (:func:`aggregate`), fills missing values by linear interpolation (:func:`impute`) and
 scales every channel with a min-max scaler fitted on the train part (:func:`fit_scaler`), so the
-train part lies in ``feature_range`` (default ``[-1, 1]``). Test values may fall outside that range:
-they are never clipped, since an anomaly often *is* a value outside the training range.
+train part lies in ``feature_range`` (default ``[-1, 1]``; a channel constant in the train part
+maps to its centre). Test values may fall outside that range: they are never clipped, since an
+anomaly often *is* a value outside the training range. A value that cannot be scaled (the range
+overflows float64, or it scales past what the detectors accept) is a :class:`DataError` naming its
+line.
 
 Window-based detectors cut a ``(n_timesteps, n_channels)`` array into overlapping windows with
 :func:`rolling_windows` and turn per-window outputs back into one value per timestep with
@@ -20,7 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from benchbench.data import DataError, Signal
-from benchbench.detector import DetectorInputError
+from benchbench.detector import MAX_INPUT_MAGNITUDE, DetectorInputError
 
 __all__ = [
     "AGGREGATIONS",
@@ -63,7 +66,9 @@ def aggregate(
     Bins start at ``index[0]``: bin ``b`` holds the rows with
     ``index[0] + b * interval <= t < index[0] + (b + 1) * interval``. One row is returned per bin
     from the first to the last, so a gap in the timestamps gives rows of NaN (empty bins) for
-    :func:`impute` to fill. Non-finite values (NaN, inf) are skipped inside a bin.
+    :func:`impute` to fill. Non-finite values (NaN, inf) are skipped inside a bin. The mean of
+    finite values is finite even where their sum would overflow float64 (such bins take the sum
+    of each value divided by the count instead).
 
     Args:
         values: shape ``(n,)`` or ``(n, c)``, float.
@@ -115,6 +120,10 @@ def aggregate(
     if method in ("mean", "sum"):
         sums = np.bincount(g, weights=v, minlength=size)
         out[has] = sums[has] / counts[has] if method == "mean" else sums[has]
+        if method == "mean" and not np.all(np.isfinite(out[has])):
+            # a sum past the float64 range (values near 1e308): the mean of the shares instead
+            share = np.bincount(g, weights=v / counts[g], minlength=size)
+            out = np.where(np.isinf(out), share, out)
     elif method == "min":
         np.fmin.at(out, g, v)
     elif method == "max":
@@ -186,16 +195,17 @@ class Scaler:
         span = self.data_max - self.data_min
         varying = span > 0
         low, high = self.feature_range
-        scale = np.where(varying, (high - low) / np.where(varying, span, 1.0), 1.0)
-        # constant channel: x -> x - data_min (no division); varying: x -> low + (x - min) * scale
-        offset = np.where(varying, low, 0.0)
+        # constant channel c: x -> centre + (x - c) * half / max(|c|, 1) (see fit_scaler)
+        unit = np.where(varying, span, 2.0 * np.maximum(np.abs(self.data_min), 1.0))
+        scale = (high - low) / unit
+        offset = np.where(varying, low, 0.5 * (low + high))
         return scale, offset
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Scale ``values`` (shape ``(n, c)``, or ``(n,)`` for one channel); same shape out.
 
         Values outside the fitted min..max map outside ``feature_range`` (no clipping). A channel
-        that was constant in the fitted data becomes its values minus that constant.
+        that was constant in the fitted data maps as :func:`fit_scaler` describes.
         """
         arr, was_1d = self._prepare(values)
         scale, offset = self._scale()
@@ -212,6 +222,17 @@ class Scaler:
 
 def fit_scaler(train: np.ndarray, feature_range: tuple[float, float] = (-1.0, 1.0)) -> Scaler:
     """Fit a :class:`Scaler` mapping each channel's min..max in ``train`` onto ``feature_range``.
+
+    A channel constant in ``train`` (min = max = ``c``) has no range to map, so it falls back to
+    ``x -> centre + (x - c) * (high - low) / (2 * max(|c|, 1))``: the constant itself maps to the
+    centre of ``feature_range`` (0 for ``[-1, 1]``) and a value ``max(|c|, 1)`` away from it to an
+    edge. Where scikit-learn's ``MinMaxScaler`` takes a zero range as 1 (data units) and maps the
+    constant to ``low``, this fallback puts the constant in the middle, so a departure either way
+    from it scales alike, and measures departures relative to the level, so they stay visible
+    and moderate whatever the data's units: a level of 8e9 bytes that moves by 1e8 scales to
+    0.0125, not to 1e8 (which the float32 networks could not take); levels within ``[-1, 1]``
+    (0 / 1 command channels, data already scaled) keep data units, so a level of 0 does not divide
+    by zero. Test values are never clipped.
 
     Args:
         train: shape ``(n, c)`` or ``(n,)``, float; non-finite values are ignored.
@@ -263,12 +284,17 @@ def preprocess(
     Each part is aggregated (mean) into bins of ``interval`` (``signal.interval`` when ``None``;
     no aggregation when both are ``None``) starting at its own first timestamp, imputed with
     :func:`impute` (non-finite values count as missing), then scaled with the scaler fitted on
-    the train part.
+    the train part. A train part constant in every channel is valid: :func:`fit_scaler` maps the
+    constant to the centre of ``feature_range`` and a test departure from it away from the centre.
 
     Raises:
         DataError: naming ``signal.source``, ``signal.name`` and the problem, when the train or
-            test part is empty, a channel of a part has no finite value, an index is unsorted, or
-            the train part is constant in every channel (nothing to learn).
+            test part is empty, a channel of a part has no finite value, an index is unsorted,
+            both parts are constant in every channel (nothing to learn or detect), or a value
+            cannot be scaled: the train part's range overflows float64, or a value scales beyond
+            ``±MAX_INPUT_MAGNITUDE`` (:mod:`benchbench.detector`, what the detectors accept).
+            The last two also name the line of the value in ``source``
+            (``signal.train_lines`` / ``test_lines``; the row of the part where none is known).
     """
     where = f"{signal.source}: signal {signal.name!r}"
     for part, values in (("train", signal.train), ("test", signal.test)):
@@ -298,11 +324,15 @@ def preprocess(
 
     train, train_index = parts["train"]
     test, test_index = parts["test"]
-    lo, hi = train.min(axis=0), train.max(axis=0)
-    if np.all(lo == hi):
-        shown = ", ".join(f"{x:g}" for x in lo)
-        raise DataError(f"{where}: train part: all values are constant ({shown}); nothing to learn")
+    if np.all(train == train[0]) and np.all(test == test[0]):
+        shown = {part: ", ".join(f"{x:g}" for x in values[0]) for part, values in
+                 (("train", train), ("test", test))}
+        raise DataError(
+            f"{where}: both parts are constant (train {shown['train']}, test {shown['test']}); "
+            "nothing to learn or detect"
+        )
     scaler = fit_scaler(train, feature_range)
+    _check_scaling(signal, scaler)
     return Prepared(
         train=scaler.transform(train),
         test=scaler.transform(test),
@@ -310,6 +340,58 @@ def preprocess(
         test_index=test_index,
         scaler=scaler,
     )
+
+
+def _check_scaling(signal: Signal, scaler: Scaler) -> None:
+    """Raise :class:`DataError` naming the line of the first value of ``signal`` that ``scaler``
+    cannot map to a finite value within ``±MAX_INPUT_MAGNITUDE``.
+
+    The raw values are checked: the aggregated and imputed ones lie within the range of the raw
+    values around them, so they scale within the same bounds.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        span = scaler.data_max - scaler.data_min
+        if not np.all(np.isfinite(span)):
+            j = int(np.flatnonzero(~np.isfinite(span))[0])
+            values = np.where(np.isfinite(signal.train[:, j]), signal.train[:, j], np.nan)
+            lo, hi = int(np.nanargmin(values)), int(np.nanargmax(values))
+            raise DataError(
+                f"{_place(signal, 'train', hi, j)}: the values span {values[lo]:.6g} "
+                f"({_line(signal, 'train', lo)}) to {values[hi]:.6g}, a range past float64's "
+                "largest number (about 1.8e308), so they cannot be scaled; check the file for "
+                "corrupt values"
+            )
+        for part in ("train", "test"):
+            raw = getattr(signal, part)
+            scaled = scaler.transform(np.where(np.isfinite(raw), raw, scaler.data_min))
+            bad = ~np.isfinite(scaled) | (np.abs(scaled) > MAX_INPUT_MAGNITUDE)
+            if bad.any():
+                row, j = (int(k) for k in np.argwhere(bad)[0])
+                raise DataError(
+                    f"{_place(signal, part, row, j)}: value {raw[row, j]:.6g} scales to "
+                    f"{scaled[row, j]:.3g}, beyond the ±{MAX_INPUT_MAGNITUDE:g} the detectors "
+                    f"accept (the train part spans {scaler.data_min[j]:.6g} to "
+                    f"{scaler.data_max[j]:.6g}); check the file for a corrupt value"
+                )
+
+
+def _line(signal: Signal, part: str, row: int) -> str:
+    """Where row ``row`` of ``part`` was read: ``line N`` of the source where the signal knows
+    its lines, else ``row N (timestamp t)`` of the part."""
+    lines = getattr(signal, f"{part}_lines")
+    if lines is not None:
+        return f"line {int(lines[row])}"
+    return f"row {row + 1} (timestamp {getattr(signal, f'{part}_index')[row].item()})"
+
+
+def _place(signal: Signal, part: str, row: int, channel: int) -> str:
+    """The start of a message about one value: ``<source>: line N: signal 'x', <part> part,
+    channel c`` (``<source>: signal 'x', <part> part, row N (timestamp t), channel c`` where the
+    lines are not known)."""
+    where = f"signal {signal.name!r}, {part} part"
+    if getattr(signal, f"{part}_lines") is not None:
+        return f"{signal.source}: {_line(signal, part, row)}: {where}, channel {channel}"
+    return f"{signal.source}: {where}, {_line(signal, part, row)}, channel {channel}"
 
 
 def rolling_windows(X: np.ndarray, window_size: int, step: int = 1) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The embedded default benchmark ``synthetic``: labelled signals generated in code.
 
-Every signal is univariate and is the sum of four parts, evaluated at the step positions
-``t = 0 .. n-1``:
+Every signal is univariate, and all but the ``constant_train`` one (below) are the sum of four
+parts, evaluated at the step positions ``t = 0 .. n-1``:
 
 * a level (about 4 to 6) plus a linear trend (a total drift of -1.5 to +1.5 over the signal);
 * a seasonal part: one or two sinusoids, a main one with a period of 60 to 160 steps and an
@@ -39,10 +39,20 @@ The injected anomaly types (:data:`ANOMALY_TYPES`):
     outer quarters of the span).
 
 The suite (:data:`SUITE`) holds one signal kind per anomaly type (two spikes, level shifts and
-contextual signals), two ``mixed`` signals with two types each and three ``clean`` signals with no
-anomaly. Its anomalies lie away from the first and last 5% of each signal and span 1% to 10% of it
-(spikes: 2 to 5 steps). The benchmark protocol is the NAB reference one: train = test = the whole
-signal, indexed by step position (int64).
+contextual signals), two ``mixed`` signals with two types each, three ``clean`` signals with no
+anomaly and one ``constant_train`` signal. Its anomalies lie away from the first and last 5% of
+each signal (of the test part for ``constant_train``) and span 1% to 10% of it (spikes: 2 to 5
+steps). The benchmark protocol is the NAB reference one: train = test = the whole signal, indexed
+by step position (int64); except for ``constant_train``.
+
+``constant_train``
+    real telemetry's quirk of a channel that sits at one level for the whole training part and
+    moves in the test part: no trend, seasonal part or noise, just the seed's level. The first
+    ``n // 2`` steps are the train part, constant; the other steps are the test part, the same
+    level but for its anomalies, each a ``level_shift`` of ``magnitude`` data units (with the
+    usual cosine ramps; there is no seasonal amplitude to measure it in). Both parts are indexed
+    by step position from 0 (as NASA's channels are), so an anomaly's ``start`` counts steps of
+    the test part.
 
 Nothing is generated at import; :class:`SyntheticDataset` builds a signal when it is loaded.
 """
@@ -85,6 +95,7 @@ SIGNAL_KINDS = (
     "amplitude_change",
     "mixed",
     "clean",
+    "constant_train",
 )
 
 # Default magnitude of each anomaly type (see the module docstring for its meaning).
@@ -183,6 +194,9 @@ SUITE: tuple[SignalSpec, ...] = (
     SignalSpec("clean_1", "clean", 1500, 114),
     SignalSpec("clean_2", "clean", 3000, 115),
     SignalSpec("clean_3", "clean", 5000, 116),
+    SignalSpec(
+        "constant_train_1", "constant_train", 2000, 117, (_a("level_shift", 600, 25, 1.5),)
+    ),
 )  # fmt: skip
 
 
@@ -216,6 +230,8 @@ def build_signal(spec: SignalSpec, *, inject: bool = True, shape: Shape | None =
     if n < 10:
         raise ValueError(f"synthetic signal {spec.name!r}: n must be at least 10, got {n}")
     shape = shape_for_seed(spec.seed) if shape is None else shape
+    if spec.kind == "constant_train":
+        return _constant_train(spec, shape, inject)
     t = np.arange(n, dtype=np.float64)
     base = shape.level + shape.drift * t / n
     main = shape.amplitudes[0] * np.sin(2.0 * np.pi * t / shape.periods[0] + shape.phases[0])
@@ -290,6 +306,45 @@ def build_signal(spec: SignalSpec, *, inject: bool = True, shape: Shape | None =
     return _signal(spec, values, spans)
 
 
+def _constant_train(spec: SignalSpec, shape: Shape, inject: bool) -> Signal:
+    """A ``constant_train`` signal (see the module docstring): ``shape.level`` only, its test part
+    moved by ``level_shift`` anomalies."""
+    n_train = int(spec.n) // 2
+    test = np.full(int(spec.n) - n_train, shape.level)
+    spans: list[tuple[int, int]] = []
+    for anomaly in spec.anomalies if inject else ():
+        start, length = int(anomaly.start), int(anomaly.length)
+        if anomaly.type != "level_shift":
+            raise ValueError(
+                f"synthetic signal {spec.name!r}: a constant_train signal takes level_shift "
+                f"anomalies only, got {anomaly.type!r}"
+            )
+        if length < 1 or start < 1 or start + length > len(test):
+            raise ValueError(
+                f"synthetic signal {spec.name!r}: level_shift at [{start}, {start + length - 1}] "
+                f"does not fit inside steps 1..{len(test) - 1} of the test part"
+            )
+        if any(start <= end and first <= start + length - 1 for first, end in spans):
+            raise ValueError(f"synthetic signal {spec.name!r}: anomalies overlap at step {start}")
+        magnitude = (
+            _DEFAULT_MAGNITUDE["level_shift"] if anomaly.magnitude is None else anomaly.magnitude
+        )
+        test[start : start + length] += magnitude * _envelope(
+            length, min(_RAMP_STEPS / length, 0.5)
+        )
+        spans.append((start, start + length - 1))
+    return Signal(
+        name=spec.name,
+        train=np.full(n_train, shape.level),
+        test=test,
+        train_index=np.arange(n_train, dtype=np.int64),
+        test_index=np.arange(len(test), dtype=np.int64),
+        anomalies=[(float(a), float(b)) for a, b in sorted(spans)],
+        source="generated",
+        kind=spec.kind,
+    )
+
+
 def _actual_span(anomaly: AnomalySpec, shape: Shape, magnitude: float) -> tuple[int, int]:
     """The steps an anomaly changes: ``(start, length)`` after rounding to the waveform."""
     start, length = int(anomaly.start), int(anomaly.length)
@@ -352,8 +407,9 @@ def make_signal(
     Args:
         kind: one of :data:`SIGNAL_KINDS`; without ``anomalies`` it picks what is injected
             (``point_spikes``: 2 or 3 spikes, ``mixed``: two different types, ``clean``: none,
-            otherwise one anomaly of that type), placed from ``default_rng([seed, 2])``.
-        n: number of steps.
+            ``constant_train``: one level shift in the test part, otherwise one anomaly of that
+            type), placed from ``default_rng([seed, 2])``.
+        n: number of steps (``constant_train``: of both parts together).
         seed: fixes the shape, the noise and the placement.
         name: the signal's name (default ``f"{kind}_{seed}"``).
         anomalies: the anomalies to inject instead of the placed ones.
@@ -393,11 +449,15 @@ def make_signal(
 
 
 def _place(kind: str, n: int, seed: int, shape: Shape) -> tuple[AnomalySpec, ...]:
-    """Anomalies for :func:`make_signal`: one per equal segment of the middle 84% of the signal."""
+    """Anomalies for :func:`make_signal`: one per equal segment of the middle 84% of the signal
+    (of its test part for ``constant_train``)."""
     rng = np.random.default_rng([seed, 2])
     if kind == "clean":
         return ()
-    if kind == "point_spikes":
+    if kind == "constant_train":
+        n = n - n // 2
+        types = ["level_shift"]
+    elif kind == "point_spikes":
         types = ["spike"] * int(rng.integers(2, 4))
     elif kind == "mixed":
         picked = rng.choice(len(ANOMALY_TYPES), size=2, replace=False)
@@ -458,7 +518,7 @@ class SyntheticDataset:
     description = (
         f"Embedded generated benchmark: {len(SUITE)} univariate sinusoid+trend+noise signals with "
         "labelled spike, level-shift, contextual, frequency, variance, flatline and amplitude "
-        "anomalies"
+        "anomalies, and one constant in its train part"
     )
     LICENSE = LICENSE
     CITATION = CITATION
