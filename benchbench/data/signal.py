@@ -39,6 +39,9 @@ class Signal:
         interval: aggregation interval in index units applied by preprocessing (``None``: none).
         source: where the signal came from (a file path, or ``"generated"``), for error messages.
         kind: an optional label of the anomaly type (the synthetic suite sets it), for reports.
+        train_lines: the line of ``source`` each row of ``train`` was read from, shape
+            ``(n_train,)`` int64, for error messages (``None``: not read from a text file).
+        test_lines: the same for ``test``.
     """
 
     name: str
@@ -50,6 +53,8 @@ class Signal:
     interval: float | None = None
     source: str = "generated"
     kind: str = ""
+    train_lines: np.ndarray | None = None
+    test_lines: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.train = _as_2d(self.train)
@@ -57,6 +62,11 @@ class Signal:
         self.train_index = np.asarray(self.train_index)
         self.test_index = np.asarray(self.test_index)
         self.anomalies = [(float(a), float(b)) for a, b in self.anomalies]
+        for part in ("train", "test"):
+            lines = getattr(self, f"{part}_lines")
+            if lines is not None and len(lines) != len(getattr(self, part)):
+                lines = None  # unusable for messages: drop rather than name a wrong line
+            setattr(self, f"{part}_lines", None if lines is None else np.asarray(lines, np.int64))
         if len(self.train_index) != len(self.train) or len(self.test_index) != len(self.test):
             raise DataError(
                 f"{self.source}: signal {self.name!r}: index and values differ in length "

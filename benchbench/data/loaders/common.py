@@ -651,11 +651,13 @@ class Series:
         index: strictly increasing timestamps, int64 (or float64 for fractional ones).
         values: shape ``(n, 1)``, float64, finite or NaN.
         flags: per-row anomaly flags (0 / 1) when a label column was read, else ``None``.
+        lines: the file's line of each row (for rows averaged from duplicates, the first one's).
     """
 
     index: np.ndarray
     values: np.ndarray
     flags: np.ndarray | None = None
+    lines: np.ndarray | None = None
 
 
 TIMESTAMP_NAMES = ("timestamp", "timestamps")
@@ -707,8 +709,11 @@ def read_series_csv(
                 f"{len(unlabelled)} missing label cell(s) (first at line "
                 f"{lines[unlabelled[0]]}) taken as not anomalous",
             )
-    index, values2d, flags = tidy_series(path, index, values, lines, flags)
-    return Series(index, values2d, flags)
+    tidy_index, values2d, flags = tidy_series(path, index, values, lines, flags)
+    # the first line (in file order) holding each remaining timestamp
+    order = np.argsort(index, kind="stable")
+    first = np.searchsorted(index[order], tidy_index)
+    return Series(tidy_index, values2d, flags, np.asarray(lines)[order][first])
 
 
 # ------------------------------------------------------------------------------------ loaders
@@ -728,6 +733,8 @@ def whole_series_signal(
         anomalies=anomalies,
         interval=interval,
         source=str(path),
+        train_lines=series.lines,
+        test_lines=series.lines,
     )
 
 
