@@ -67,7 +67,14 @@ def test_cli_prints_and_writes(tmp_path):
     assert result.exit_code == 0, result.output
     assert "| d" in result.output and "-1.000" in result.output and "beyond noise" in result.output
     md, csv = b / "compare-a.md", b / "compare-a.csv"
-    assert md.read_text() in result.output
+    # the notes go to stderr first; the file holds them as a list above the table
+    assert result.output.startswith("note: compared 1 (signal, detector) pair")
+    assert "left out: 0 of 2 jobs of A, 0 of 2 jobs of B" in result.output
+    text = md.read_text()
+    notes = [line for line in text.splitlines() if line.startswith("- ")]
+    assert notes and all(f"note: {n[2:]}" in result.output for n in notes)
+    assert text.splitlines()[0] in result.output  # the title
+    assert text[text.index("| dataset"):] in result.output  # the table, as written
     frame = pd.read_csv(csv)
     assert list(frame.columns) == COLUMNS and frame.loc[0, "diff"] == pytest.approx(-1.0)
     out = tmp_path / "elsewhere" / "cmp.md"

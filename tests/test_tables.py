@@ -404,10 +404,11 @@ def test_headline_text_fits_and_reports() -> None:
     text = headline_text(build_records())
     lines = text.rstrip("\n").split("\n")
     assert all(len(line) <= 100 for line in lines)
-    assert len(lines) == 3 + 4
-    assert "0.367 ± 0.033" in text and "0.708 ± 0.042" in text
+    assert len(lines) == 3 + 4 + 1  # title, header, rule, 4 rows, the footnote of the *
+    assert "0.367 ± 0.033" in text and "0.708 ± 0.042*" in text  # gan: a job failed, partial
+    assert lines[-1].startswith("* over the scored signals only")
     gan_line = next(line for line in lines if line.startswith("alpha") and "gan" in line)
-    assert gan_line.split()[-2] == "1"  # failed count
+    assert gan_line.split()[-4:-1] == ["1/2", "1", "0"]  # signals scored/planned, failed, missing
     assert headline_text([]).strip() == "no results"
 
 

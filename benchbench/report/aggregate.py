@@ -9,6 +9,15 @@ Conventions used throughout:
 * **Failed jobs are excluded from every F1, precision and recall** (they have no metrics); they
   are counted in a ``failed`` column instead, so a detector that crashes on hard signals cannot
   look better than one that ran and scored poorly without that being visible.
+* **Missing jobs** are planned jobs (``jobs.json``) without a readable record: none was written,
+  or the file is corrupt. :func:`benchbench.report.build.load_run_records` stands a record-like
+  entry with status ``missing`` (:func:`missing_record`) in for each, so they are excluded like
+  failed jobs and counted in their own ``missing`` column, never silently left out.
+* **Coverage** of a (dataset, detector): ``signals`` counts its planned signals, ``signals_scored``
+  those whose every job (every seed and repetition) is ok, i.e. the signals that enter *every*
+  replicate's statistic. A signal with a failed or missing job in some replicate is not scored:
+  the F1 of those replicates is over fewer signals. Tables show it as ``scored/planned``
+  (``signals: 15/16``) and mark a partial F1 (:func:`is_partial`).
 * **Micro** aggregation sums the four components (``precision_num``, ``precision_den``,
   ``recall_num``, ``recall_den``) of a set of jobs with
   :func:`benchbench.evaluation.metrics.combine` and
@@ -36,6 +45,11 @@ from benchbench.evaluation.metrics import HEADLINE, MetricResult, combine, macro
 __all__ = [
     "METRIC_ORDER",
     "INFLATED_METRICS",
+    "MISSING",
+    "missing_record",
+    "job_status",
+    "is_partial",
+    "coverage_line",
     "sort_records",
     "metric_names",
     "metric_column",
@@ -48,6 +62,7 @@ __all__ = [
     "cell_f1",
     "signal_table",
     "kind_table",
+    "kind_coverage",
 ]
 
 #: The built-in metrics in the order their columns appear; plugin metrics follow, sorted by name.
@@ -58,6 +73,9 @@ METRIC_ORDER: tuple[str, ...] = (
     "point_adjusted",
     "range_based",
 )
+
+#: The status of a planned job without a readable record (see :func:`missing_record`).
+MISSING = "missing"
 
 #: Metrics known to overstate detection quality; their column headers are marked ``(inflated)``.
 INFLATED_METRICS: frozenset[str] = frozenset({"point_adjusted"})
@@ -120,6 +138,50 @@ def sort_records(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]
 
 def _is_ok(rec: Mapping[str, Any]) -> bool:
     return rec.get("status") == "ok"
+
+
+def job_status(rec: Mapping[str, Any]) -> str:
+    """``ok``, ``missing`` or ``failed`` (any other status, or none, counts as failed)."""
+    status = rec.get("status")
+    return status if status in ("ok", MISSING) else "failed"
+
+
+def missing_record(job: Any, error: str, kind: str | None = None) -> dict[str, Any]:
+    """The record-like entry that stands in for a planned job without a readable record.
+
+    ``job`` is a :class:`benchbench.run.jobs.Job` (its identity fills dataset, signal, detector,
+    seed, repetition and job_id); ``error`` says why (``no record``, ``corrupt record <path>``);
+    ``kind`` is the signal's anomaly kind when another record of the signal names it. It has no
+    metrics, so every statistic leaves it out, and status ``missing``, so every table counts it.
+    """
+    return {
+        "job_id": job.job_id,
+        "dataset": job.dataset,
+        "signal": job.signal,
+        "kind": kind,
+        "detector": job.detector,
+        "seed": job.seed,
+        "repetition": job.repetition,
+        "status": MISSING,
+        "error": error,
+        "metrics": {},
+    }
+
+
+def coverage_line(records: Iterable[Mapping[str, Any]]) -> str | None:
+    """``"incomplete: N of M jobs missing"`` when some records are :data:`MISSING` (M counts every
+    job the records cover: the planned jobs and any record outside the plan), else ``None``."""
+    recs = list(records)
+    n_missing = sum(1 for r in recs if job_status(r) == MISSING)
+    if not n_missing:
+        return None
+    return f"incomplete: {n_missing} of {len(recs)} job{'s' if len(recs) != 1 else ''} missing"
+
+
+def is_partial(row: Mapping[str, Any]) -> bool:
+    """Whether a :func:`dataset_table` row's scores cover only part of its planned signals (some
+    signal has a failed or missing job): such an F1 is over the scored jobs only."""
+    return int(row["signals_scored"]) < int(row["signals"])
 
 
 def _first_line(text: Any) -> str | None:
@@ -192,10 +254,12 @@ def results_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
 
     Columns: ``dataset, signal, kind, detector, seed, repetition, status``; for each metric (see
     :func:`metric_names`) ``<metric>_f1, <metric>_precision, <metric>_recall`` as recorded by the
-    job (NaN for failed jobs); ``overlap_tp, overlap_fp, overlap_fn`` as nullable integers
-    (tp = recall_num, fn = recall_den - recall_num, fp = precision_den - precision_num); then
-    ``n_detected, n_expected, fit_seconds, score_seconds, device`` and ``error`` (the first line of
-    the error message of a failed job).
+    job (NaN for failed and missing jobs); ``overlap_tp, overlap_fp, overlap_fn`` as nullable
+    integers (tp = recall_num, fn = recall_den - recall_num, fp = precision_den - precision_num);
+    then ``n_detected, n_expected`` (nullable integers, empty for a missing job),
+    ``fit_seconds, score_seconds, device`` and ``error`` (the first line of the error message of a
+    failed job; ``no record`` or ``corrupt record <path>`` for a missing one). A missing job is a
+    row with status ``missing``.
     """
     recs = sort_records(records)
     metrics = metric_names(recs)
@@ -225,21 +289,21 @@ def results_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
             fn = int(round(head.recall_den - head.recall_num))
             fp = int(round(head.precision_den - head.precision_num))
         row[f"{HEADLINE}_tp"], row[f"{HEADLINE}_fp"], row[f"{HEADLINE}_fn"] = tp, fp, fn
-        row["n_detected"] = len(rec.get("detected") or [])
-        row["n_expected"] = len(rec.get("expected") or [])
+        gone = job_status(rec) == MISSING
+        row["n_detected"] = None if gone else len(rec.get("detected") or [])
+        row["n_expected"] = None if gone else len(rec.get("expected") or [])
         row["fit_seconds"] = _as_float(rec.get("fit_seconds"))
         row["score_seconds"] = _as_float(rec.get("score_seconds"))
         row["device"] = rec.get("device")
         row["error"] = _first_line(rec.get("error"))
         rows.append(row)
     df = pd.DataFrame(rows, columns=columns)
-    for col in (f"{HEADLINE}_tp", f"{HEADLINE}_fp", f"{HEADLINE}_fn"):
+    for col in (f"{HEADLINE}_tp", f"{HEADLINE}_fp", f"{HEADLINE}_fn", "n_detected",
+                "n_expected"):
         df[col] = pd.array(list(df[col]), dtype="Int64")
     if rows:
         df["seed"] = pd.array(list(df["seed"]), dtype="Int64")
         df["repetition"] = df["repetition"].astype("int64")
-        df["n_detected"] = df["n_detected"].astype("int64")
-        df["n_expected"] = df["n_expected"].astype("int64")
     return df.reset_index(drop=True)
 
 
@@ -265,6 +329,14 @@ def _micro(results: list[MetricResult | None]) -> MetricResult | None:
     return combine(results)
 
 
+def _scored_signals(jobs: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The signals among ``jobs`` whose every job is ok (see the module docstring)."""
+    by_signal: dict[str, list[bool]] = defaultdict(list)
+    for rec in jobs:
+        by_signal[str(rec.get("signal"))].append(_is_ok(rec))
+    return {signal for signal, oks in by_signal.items() if all(oks)}
+
+
 def _dataset_columns(metrics: Sequence[str]) -> list[str]:
     others = [metric_column(m) for m in metrics if m != HEADLINE]
     return (
@@ -278,7 +350,7 @@ def _dataset_columns(metrics: Sequence[str]) -> list[str]:
             f"{HEADLINE}_recall",
         ]
         + others
-        + ["signals", "seeds", "ok_seeds", "failed", "fit_s_mean"]
+        + ["signals_scored", "signals", "seeds", "ok_seeds", "failed", "missing", "fit_s_mean"]
     )
 
 
@@ -287,9 +359,10 @@ def dataset_table(
 ) -> pd.DataFrame:
     """F1 by dataset and detector: one row per (dataset, detector), sorted by both.
 
-    Failed jobs are **excluded** from every F1, precision and recall below and counted in
-    ``failed``; a seed contributes only its ok jobs (so with failures, seeds may cover different
-    signal sets). A (dataset, detector) without any ok job has NaN statistics.
+    Failed and missing jobs are **excluded** from every F1, precision and recall below and
+    counted in ``failed`` and ``missing``; a seed contributes only its ok jobs (so with failures,
+    seeds may cover different signal sets, and ``signals_scored`` is below ``signals``). A
+    (dataset, detector) without any ok job has NaN statistics.
 
     Columns (``overlap`` is :data:`benchbench.evaluation.metrics.HEADLINE`):
 
@@ -304,9 +377,12 @@ def dataset_table(
     * ``overlap_precision``, ``overlap_recall``: micro, mean over seeds.
     * ``<metric>_f1`` for every other metric: micro F1, mean over seeds; the point-adjusted one is
       headed ``point_adjusted_f1 (inflated)``. NaN when a job lacks that metric's components.
-    * ``signals``, ``seeds``: distinct signals and seeds among all the jobs (ok or failed);
-      ``ok_seeds``: seeds with at least one ok job (the seeds the statistics are over);
-      ``failed``: number of failed jobs; ``fit_s_mean``: mean fit seconds per ok job.
+    * ``signals_scored``: signals whose every job (all seeds and repetitions) is ok, the ones in
+      every seed's statistic; ``signals``, ``seeds``: distinct signals and seeds among all the
+      jobs (ok, failed or missing: the planned ones when the records come with their missing
+      entries); ``ok_seeds``: seeds with at least one ok job (the seeds the statistics are over);
+      ``failed``, ``missing``: numbers of failed and missing jobs; ``fit_s_mean``: mean fit
+      seconds per ok job.
 
     Args:
         records: job records (any order).
@@ -361,15 +437,18 @@ def dataset_table(
         }
         for m, values in other.items():
             row[metric_column(m)] = _mean(values)
+        row["signals_scored"] = len(_scored_signals(group))
         row["signals"] = len({str(r.get("signal")) for r in group})
         row["seeds"] = len({replicate_key(r) for r in group})
         row["ok_seeds"] = len(seeds)
-        row["failed"] = sum(1 for r in group if not _is_ok(r))
+        statuses = [job_status(r) for r in group]
+        row["failed"] = statuses.count("failed")
+        row["missing"] = statuses.count(MISSING)
         row["fit_s_mean"] = _mean([_as_float(r.get("fit_seconds")) for r in ok])
         rows.append(row)
 
     df = pd.DataFrame(rows, columns=columns)
-    for col in ("signals", "seeds", "ok_seeds", "failed"):
+    for col in ("signals_scored", "signals", "seeds", "ok_seeds", "failed", "missing"):
         df[col] = df[col].astype("int64")
     return df
 
@@ -421,21 +500,24 @@ def signal_groups(
 
 
 def cell_f1(jobs: Sequence[Mapping[str, Any]]) -> tuple[float, int, int]:
-    """Mean overlap F1 over the ok seeds of one signal/detector cell, plus (n_ok, n_failed)."""
+    """Mean overlap F1 over the ok seeds of one signal/detector cell, plus (n_ok, n_failed);
+    the cell's missing jobs are the others (``len(jobs) - n_ok - n_failed``)."""
     ok = [r for r in jobs if _is_ok(r)]
     f1s = []
     for rec in ok:
         res = job_metric(rec, HEADLINE)
         f1s.append(math.nan if res is None else float(res.f1))
-    return _mean(f1s), len(ok), len(jobs) - len(ok)
+    n_failed = sum(1 for r in jobs if job_status(r) == "failed")
+    return _mean(f1s), len(ok), n_failed
 
 
 def signal_table(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Overlap F1 by signal: rows (dataset, signal, kind), one column per detector (sorted).
 
     A cell is the mean over seeds of that job's overlap F1, over its ok jobs only. A cell whose
-    jobs all failed is NaN (rendered as ``failed`` by :func:`signal_display_table`); so is a cell
-    with no job at all (rendered empty).
+    jobs all failed or are missing is NaN (rendered as ``failed`` or ``missing`` by
+    :func:`~benchbench.report.render.signal_display_table`); so is a cell with no job at all
+    (rendered empty).
     """
     recs = sort_records(records)
     rows, detectors, cells = signal_groups(recs)
@@ -456,7 +538,8 @@ def kind_table(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     A cell is the micro F1 over the signals of that kind (components of the ok jobs summed per
     seed), then the mean over seeds; NaN when the detector has no ok job there. ``signals``
     counts the kind's signals. Records without a ``kind`` are left out (datasets that do not
-    label anomaly types get no rows).
+    label anomaly types get no rows; a missing job's kind is known only from another record of
+    its signal). :func:`kind_coverage` gives each cell's scored and planned signals.
     """
     recs = [r for r in sort_records(records) if r.get("kind")]
     detectors = sorted({str(r.get("detector", "")) for r in recs})
@@ -480,3 +563,17 @@ def kind_table(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         data.append(entry)
     df = pd.DataFrame(data, columns=["dataset", "kind", "signals", *detectors])
     return df.astype({d: "float64" for d in detectors})
+
+
+def kind_coverage(
+    records: Iterable[Mapping[str, Any]],
+) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """``(dataset, kind, detector) -> (scored, planned)`` signals of each :func:`kind_table` cell:
+    the detector's signals of that kind, and those whose every job is ok (module docstring)."""
+    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for rec in sort_records(records):
+        if rec.get("kind"):
+            key = (str(rec.get("dataset", "")), str(rec["kind"]), str(rec.get("detector", "")))
+            groups[key].append(rec)
+    return {key: (len(_scored_signals(jobs)), len({str(r.get("signal")) for r in jobs}))
+            for key, jobs in sorted(groups.items())}

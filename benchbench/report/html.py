@@ -2,10 +2,12 @@
 
 The page holds, in this order: the headline F1 table of each dataset, the per-signal F1 tables,
 the F1 heatmap, F1 against fit time (quality against cost), the per-seed spread, the training loss
-curves and one detection plot per signal, then the failed jobs. Figures are the PNGs that
+curves and one detection plot per signal, then the failed jobs and the missing ones (planned,
+but without a readable record). When jobs are missing, a warning under the title says
+``incomplete: N of M jobs missing`` and the tables count them. Figures are the PNGs that
 :func:`benchbench.report.plots.write_plots` drew into ``plots/``, embedded as base64 ``data:``
-URIs; the
-style sheet is inline and there is no script, so the file opens offline and can be mailed alone.
+URIs; the style sheet is inline and there is no script, so the file opens offline and can be
+mailed alone.
 
 Every text that comes from the run (dataset, signal, detector and kind names, which come from data
 files and plugins; error messages) is escaped with :func:`html.escape`, so a signal file named
@@ -27,8 +29,16 @@ import pandas as pd
 
 from benchbench.evaluation.metrics import HEADLINE
 from benchbench.files import atomic_write, read_json
-from benchbench.report.aggregate import _first_line, dataset_table, seed_table, sort_records
-from benchbench.report.render import format_mean_std, signal_display_table
+from benchbench.report.aggregate import (
+    MISSING,
+    _first_line,
+    coverage_line,
+    dataset_table,
+    job_status,
+    seed_table,
+    sort_records,
+)
+from benchbench.report.render import f1_micro_cell, signal_display_table, signals_cell
 
 __all__ = ["REPORT_FILE", "render_html", "write_html_report"]
 
@@ -44,6 +54,7 @@ th, td { border: 1px solid #ccc; padding: .25em .6em; }
 th { background: #f3f3f3; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.failed { color: #b00; }
+.warning { color: #b00; font-weight: 600; }
 img { max-width: 100%; border: 1px solid #eee; }
 .note { color: #555; font-size: .9em; }
 dl.meta { display: grid; grid-template-columns: max-content auto; gap: .15em 1em; }
@@ -77,7 +88,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], *, css: str,
         cells = []
         for value, is_num in zip(row, numeric):
             text = "" if value is None else str(value)
-            classes = (["num"] if is_num else []) + (["failed"] if text == "failed" else [])
+            classes = (["num"] if is_num else []) + (["failed"] if text in ("failed", MISSING)
+                                                      else [])
             cls = f' class="{" ".join(classes)}"' if classes else ""
             cells.append(f"<td{cls}>{_e(text)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
@@ -94,23 +106,23 @@ def _img(path: Path | None, alt: str) -> str:
 
 
 def _headline_section(df: pd.DataFrame) -> list[str]:
-    micro, std = f"{HEADLINE}_f1_micro", f"{HEADLINE}_f1_micro_std"
     header = ["detector", "F1 micro", "F1 macro", "precision", "recall", "signals", "seeds",
-              "failed jobs", "fit s / job"]
+              "failed jobs", "missing jobs", "fit s / job"]
     numeric = [False] + [True] * (len(header) - 1)
     out = ['<h2 id="headline">Headline F1 by dataset</h2>',
            f'<p class="note">{_e(HEADLINE)} F1: micro over the signals (tp / fp / fn summed), '
            "mean &plusmn; population std over seeds; macro: mean of per-signal F1. Failed jobs "
-           "are excluded from the scores and counted in their own column.</p>"]
+           "and missing jobs (planned, but without a readable record) are excluded from the "
+           "scores and counted in their own columns; signals: scored / planned (a signal is "
+           "scored when all its jobs are ok); an F1 marked (partial) is over the scored jobs "
+           "only.</p>"]
     for dataset in sorted(df["dataset"].unique()):
         sub = df[df["dataset"] == dataset]
         rows = []
         for _, r in sub.iterrows():
-            n_ok = int(r["ok_seeds"])
-            f1 = "failed" if n_ok == 0 else format_mean_std(float(r[micro]), float(r[std]), n_ok)
-            rows.append([r["detector"], f1, _num(r[f"{HEADLINE}_f1_macro"]),
+            rows.append([r["detector"], f1_micro_cell(r), _num(r[f"{HEADLINE}_f1_macro"]),
                          _num(r[f"{HEADLINE}_precision"]), _num(r[f"{HEADLINE}_recall"]),
-                         int(r["signals"]), int(r["seeds"]), int(r["failed"]),
+                         signals_cell(r), int(r["seeds"]), int(r["failed"]), int(r["missing"]),
                          _num(r["fit_s_mean"], ".2f")])
         out.append(f"<h3>{_e(dataset)}</h3>")
         out.append(_table(header, rows, css="headline", numeric=numeric,
@@ -159,14 +171,24 @@ def _seed_section(records: Sequence[Mapping[str, Any]], figure: Path | None) -> 
 
 
 def _failed_section(records: Sequence[Mapping[str, Any]]) -> list[str]:
-    failed = [r for r in records if r.get("status") != "ok"]
-    if not failed:
-        return []
-    rows = [[r.get("dataset"), r.get("signal"), r.get("detector"), r.get("seed"), r.get("stage"),
-             _first_line(r.get("error")) or ""] for r in failed]
-    return ['<h2 id="failed">Failed jobs</h2>',
-            _table(["dataset", "signal", "detector", "seed", "stage", "error"], rows,
-                   css="failed-jobs")]
+    failed = [r for r in records if job_status(r) == "failed"]
+    missing = [r for r in records if job_status(r) == MISSING]
+    out = []
+    if failed:
+        rows = [[r.get("dataset"), r.get("signal"), r.get("detector"), r.get("seed"),
+                 r.get("stage"), _first_line(r.get("error")) or ""] for r in failed]
+        out += ['<h2 id="failed">Failed jobs</h2>',
+                _table(["dataset", "signal", "detector", "seed", "stage", "error"], rows,
+                       css="failed-jobs")]
+    if missing:
+        rows = [[r.get("dataset"), r.get("signal"), r.get("detector"), r.get("seed"),
+                 r.get("repetition") or 0, r.get("error") or ""] for r in missing]
+        out += ['<h2 id="missing">Missing jobs</h2>',
+                '<p class="note">Planned jobs without a readable record: they are left out of '
+                "every score. <code>bench run --resume RUN_DIR</code> runs them.</p>",
+                _table(["dataset", "signal", "detector", "seed", "repetition", "why"], rows,
+                       css="missing-jobs")]
+    return out
 
 
 def _meta(run_dir: Path, records: Sequence[Mapping[str, Any]]) -> str:
@@ -190,8 +212,12 @@ def _meta(run_dir: Path, records: Sequence[Mapping[str, Any]]) -> str:
     for key in ("python", "platform", "cpu_count", "cuda_available", "device_requested"):
         if key in env and not isinstance(env[key], (Mapping, list)):
             items.append((key.replace("_", " "), env[key]))
-    ok = sum(1 for r in records if r.get("status") == "ok")
-    items.append(("jobs", f"{len(records)} ({ok} ok, {len(records) - ok} failed)"))
+    statuses = [job_status(r) for r in records]
+    items.append(("jobs", f"{len(records)} ({statuses.count('ok')} ok, "
+                          f"{statuses.count('failed')} failed, {statuses.count(MISSING)} missing)"))
+    for key in ("cpu_model", "cpu_capability"):
+        if key in env and env[key] is not None:
+            items.append((key.replace("_", " "), env[key]))
     return ('<dl class="meta">'
             + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>")
 
@@ -219,7 +245,12 @@ def render_html(run_dir: Path | str, records: Iterable[Mapping[str, Any]],
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>benchbench run {_e(run_dir.resolve().name)}</title>",
              f"<style>{_STYLE}</style></head><body>",
-             f"<h1>benchbench run {_e(run_dir.resolve().name)}</h1>", _meta(run_dir, recs),
+             f"<h1>benchbench run {_e(run_dir.resolve().name)}</h1>"]
+    coverage = coverage_line(recs)
+    if coverage:
+        parts.append(f'<p class="warning">{_e(coverage)} (planned, but no readable record): '
+                     "they are left out of every score below.</p>")
+    parts += [_meta(run_dir, recs),
              "<nav><ul>"
              '<li><a href="#headline">Headline F1 by dataset</a></li>'
              '<li><a href="#signals">F1 by signal</a></li>'

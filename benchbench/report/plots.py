@@ -188,8 +188,9 @@ def plot_signal(run_dir: Path, records_for_signal: list[dict], path: Path) -> No
     intervals shaded red; below it one panel per detector (its lowest seed's job) with the score
     trace and the detected intervals shaded blue (labelled intervals faintly red for reference),
     titled with the detector and its overlap F1. A failed job's panel reads
-    ``failed: <first line of the error>``; a job whose score artifact is missing says so. The values
-    come from the first ok job (by detector, seed) whose artifact loads.
+    ``failed: <first line of the error>`` (a missing job's ``missing: no record``); a job whose
+    score artifact is missing says so. The values come from the first ok job (by detector, seed)
+    whose artifact loads.
 
     Args:
         run_dir: the run folder that artifact paths are relative to.
@@ -272,7 +273,8 @@ def plot_signal(run_dir: Path, records_for_signal: list[dict], path: Path) -> No
             seed = rec.get("seed")
             if rec.get("status") != "ok":
                 ax.set_title(f"{det} (seed {seed})", fontsize=10, loc="left")
-                text = textwrap.fill(f"failed: {_first_line(rec.get('error'), 220)}", 110)
+                status = "missing" if rec.get("status") == "missing" else "failed"
+                text = textwrap.fill(f"{status}: {_first_line(rec.get('error'), 220)}", 110)
                 _message(ax, text, color="tab:red")
                 ax.set_facecolor("0.96")
                 continue
@@ -300,8 +302,9 @@ def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
     """Draw a detector x dataset heatmap of overlap F1 micro (mean over seeds) to ``path``.
 
     Cells are annotated with the value (``± std`` with several seeds, and the number of failed
-    jobs when any); the colour scale is fixed to 0..1. A cell without any ok job reads ``failed``
-    (or ``-`` with no job). Returns ``False`` (writing nothing) when there are no records.
+    and missing jobs when any); the colour scale is fixed to 0..1. A cell without any ok job reads
+    ``failed`` (``missing`` when no job failed; ``-`` with no job). Returns ``False`` (writing
+    nothing) when there are no records.
     """
     df = dataset_table(records, metrics=[])
     if df.empty:
@@ -313,9 +316,9 @@ def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
     micro, std = f"{HEADLINE}_f1_micro", f"{HEADLINE}_f1_micro_std"
     for _, row in df.iterrows():
         i, j = detectors.index(row["detector"]), datasets.index(row["dataset"])
-        n_ok, failed = int(row["ok_seeds"]), int(row["failed"])
+        n_ok, failed, missing = int(row["ok_seeds"]), int(row["failed"]), int(row["missing"])
         if n_ok == 0:
-            notes[(i, j)] = "failed"
+            notes[(i, j)] = "failed" if failed else "missing"
             continue
         grid[i, j] = float(row[micro])
         text = "n/a" if math.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
@@ -323,6 +326,8 @@ def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
             text += f"\n± {float(row[std]):.3f}"
         if failed:
             text += f"\n({failed} failed)"
+        if missing:
+            text += f"\n({missing} missing)"
         notes[(i, j)] = text
 
     width = min(24.0, 3.0 + 1.5 * len(datasets))

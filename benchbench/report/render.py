@@ -18,8 +18,12 @@ import pandas as pd
 from benchbench.evaluation.metrics import HEADLINE
 from benchbench.files import atomic_write
 from benchbench.report.aggregate import (
+    MISSING,
     cell_f1,
+    coverage_line,
     dataset_table,
+    is_partial,
+    kind_coverage,
     kind_table,
     signal_groups,
     signal_table,
@@ -30,6 +34,9 @@ __all__ = [
     "signal_display_table",
     "format_mean_std",
     "dataset_display_table",
+    "kind_display_table",
+    "f1_micro_cell",
+    "signals_cell",
     "latex_escape",
     "to_markdown",
     "to_latex",
@@ -43,8 +50,10 @@ def signal_display_table(
 ) -> pd.DataFrame:
     """:func:`signal_table` with formatted text cells, for the Markdown and LaTeX files.
 
-    A cell reads ``0.812``; ``failed`` when all its jobs failed; ``0.812 (1 failed)`` when some
-    seeds failed (the mean is over the others); empty when the detector has no job on the signal.
+    A cell reads ``0.812``; ``failed`` when no job is ok and some failed; ``missing`` when all its
+    jobs are missing (no readable record); ``0.812 (1 failed)``, ``0.812 (1 missing)`` when some
+    seeds failed or are missing (the mean is over the others); empty when the detector has no job
+    on the signal.
     """
     recs = sort_records(records)
     rows, detectors, cells = signal_groups(recs)
@@ -57,11 +66,14 @@ def signal_display_table(
                 entry[det] = ""
                 continue
             f1, n_ok, n_failed = cell_f1(jobs)
+            n_missing = len(jobs) - n_ok - n_failed
             if n_ok == 0:
-                entry[det] = "failed"
+                entry[det] = "failed" if n_failed else MISSING
             else:
                 text = "n/a" if math.isnan(f1) else format(f1, floatfmt)
-                entry[det] = f"{text} ({n_failed} failed)" if n_failed else text
+                lost = [f"{n} {what}" for n, what in ((n_failed, "failed"), (n_missing, MISSING))
+                        if n]
+                entry[det] = f"{text} ({', '.join(lost)})" if lost else text
         data.append(entry)
     return pd.DataFrame(data, columns=["dataset", "signal", "kind", *detectors], dtype=object)
 
@@ -92,19 +104,54 @@ def dataset_display_table(df: pd.DataFrame, floatfmt: str = ".3f") -> pd.DataFra
     """A :func:`dataset_table` frame made for display.
 
     The micro F1 and its std merge into one ``overlap_f1_micro`` cell (``0.812 ± 0.031``, just
-    the mean with one seed); rows without any ok job read ``failed``; the ``ok_seeds`` column is
-    dropped; other numbers are formatted with ``floatfmt``.
+    the mean with one seed), followed by ``(partial)`` when it covers only part of the planned
+    signals (:func:`~benchbench.report.aggregate.is_partial`); rows without any ok job read
+    ``failed`` (or ``missing`` when no job failed); ``signals`` reads ``scored/planned``
+    (``15/16``) and the ``signals_scored`` and ``ok_seeds`` columns are dropped; other numbers are
+    formatted with ``floatfmt``.
     """
     micro, std = f"{HEADLINE}_f1_micro", f"{HEADLINE}_f1_micro_std"
-    out = df.drop(columns=[std, "ok_seeds"], errors="ignore").astype(object)
+    out = df.drop(columns=[std, "ok_seeds", "signals_scored"], errors="ignore").astype(object)
     for i in range(len(df)):
-        n_ok = int(df["ok_seeds"].iloc[i]) if "ok_seeds" in df else int(df["seeds"].iloc[i])
-        if n_ok == 0:
-            out.iloc[i, out.columns.get_loc(micro)] = "failed"
-            continue
-        out.iloc[i, out.columns.get_loc(micro)] = format_mean_std(
-            float(df[micro].iloc[i]), float(df[std].iloc[i]), n_ok, floatfmt
-        )
+        row = df.iloc[i]
+        out.iloc[i, out.columns.get_loc("signals")] = signals_cell(row)
+        out.iloc[i, out.columns.get_loc(micro)] = f1_micro_cell(row, floatfmt)
+    return out
+
+
+def signals_cell(row: pd.Series) -> str:
+    """``scored/planned`` signals of a :func:`dataset_table` row."""
+    return f"{int(row['signals_scored'])}/{int(row['signals'])}"
+
+
+def f1_micro_cell(row: pd.Series, floatfmt: str = ".3f", partial: str = " (partial)") -> str:
+    """The micro F1 cell of a :func:`dataset_table` row: ``failed``/``missing`` without any ok
+    job, else mean ± std, with ``partial`` appended when the row covers only part of its
+    signals."""
+    micro, std = f"{HEADLINE}_f1_micro", f"{HEADLINE}_f1_micro_std"
+    n_ok = int(row["ok_seeds"])
+    if n_ok == 0:
+        return "failed" if int(row["failed"]) else MISSING
+    text = format_mean_std(float(row[micro]), float(row[std]), n_ok, floatfmt)
+    return text + partial if is_partial(row) else text
+
+
+def kind_display_table(records: Iterable[Mapping[str, Any]], floatfmt: str = ".3f") -> pd.DataFrame:
+    """:func:`kind_table` with text cells: ``0.812``, or ``0.812 (2/3 signals)`` when only some of
+    the detector's signals of that kind are scored (the F1 is over those); ``n/a`` without any ok
+    job."""
+    df = kind_table(records)
+    coverage = kind_coverage(records)
+    out = df.astype(object)
+    for det in df.columns[3:]:
+        for i in range(len(df)):
+            value = float(df[det].iloc[i])
+            text = "n/a" if math.isnan(value) else format(value, floatfmt)
+            scored, planned = coverage.get((df["dataset"].iloc[i], df["kind"].iloc[i], det),
+                                           (0, 0))
+            if planned and scored < planned and not math.isnan(value):
+                text += f" ({scored}/{planned} signals)"
+            out.iloc[i, out.columns.get_loc(det)] = text
     return out
 
 
@@ -135,7 +182,7 @@ def _format_cell(value: Any, floatfmt: str, na_rep: str) -> str:
 _NUMERIC_TEXT = re.compile(r"^[-+]?(\d|\.\d|inf|nan)")
 
 
-_NUMERIC_WORDS = {"", "failed", "n/a"}
+_NUMERIC_WORDS = {"", "failed", MISSING, "n/a"}
 
 
 def _right_aligned(column: pd.Series) -> bool:
@@ -167,15 +214,23 @@ def _rendered(df: pd.DataFrame, floatfmt: str, na_rep: str) -> tuple[list[str], 
     return header, body
 
 
+_MD_SPECIAL = {"\\": "\\\\", "|": "\\|", "&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": " ",
+               "\n": " "}
+
+
 def _md_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Text made safe for a Markdown table cell: ``\\`` and ``|`` escaped with a backslash, HTML's
+    ``& < >`` written as entities (so a name like ``<b>x</b>`` shows as that text, not as markup),
+    line breaks as spaces."""
+    return "".join(_MD_SPECIAL.get(ch, ch) for ch in str(text))
 
 
 def to_markdown(df: pd.DataFrame, floatfmt: str = ".3f", na_rep: str = "") -> str:
     """Render ``df`` (its columns; the index is ignored) as a GitHub pipe table.
 
-    Floats use ``floatfmt``, integers print as integers, missing values as ``na_rep``; ``|`` in
-    cells is escaped. Numeric columns are right-aligned (``---:``), others left-aligned, and
+    Floats use ``floatfmt``, integers print as integers, missing values as ``na_rep``; cells and
+    header are escaped with :func:`_md_escape` (``|`` and ``\\`` backslashed, ``& < >`` as HTML
+    entities). Numeric columns are right-aligned (``---:``), others left-aligned, and
     cells are padded so the table also reads well as plain text. Ends with a newline.
     """
     header, body = _rendered(df, floatfmt, na_rep)
@@ -259,18 +314,28 @@ def to_latex(
 _NOTES = (
     "F1 micro: per seed, F1 of the summed components over the dataset's signals; "
     "mean ± population std over seeds. Macro: mean of per-signal F1, then over seeds. "
-    "Failed jobs are excluded from all scores and counted in `failed`. "
+    "Failed jobs and missing jobs (planned, but no readable record) are excluded from all scores "
+    "and counted in `failed` and `missing`; `signals` is scored/planned (a signal is scored when "
+    "all its jobs are ok), and an F1 marked (partial) is over the scored jobs only. "
     "Point-adjusted scores are inflated by construction."
 )
+
+
+def _with_coverage(note: str, records: Sequence[Mapping[str, Any]]) -> str:
+    """``note`` preceded by the records' ``incomplete: ...`` line when some jobs are missing."""
+    line = coverage_line(records)
+    return f"{line}. {note}" if line else note
 
 
 def write_tables(records: Iterable[Mapping[str, Any]], out_dir: Path) -> dict[str, Path]:
     """Write ``f1_by_{dataset,signal,kind}.{csv,md,tex}`` into ``out_dir``.
 
-    The CSVs hold the numeric frames of :func:`dataset_table` and :func:`signal_table` at full
-    precision; the Markdown and LaTeX files hold the display versions (mean ± std, ``failed``).
-    ``out_dir`` is created if needed and each file is written atomically. Returns the written
-    paths keyed by file name.
+    The CSVs hold the numeric frames of :func:`dataset_table`, :func:`signal_table` and
+    :func:`kind_table` at full precision; the Markdown and LaTeX files hold the display versions
+    (mean ± std, ``failed``, ``missing``, ``scored/planned`` signals), and each file's note starts
+    with ``incomplete: N of M jobs missing`` when the records include missing jobs. ``out_dir`` is
+    created if needed and each file is written atomically. Returns the written paths keyed by file
+    name.
     """
     recs = sort_records(records)
     out_dir = Path(out_dir)
@@ -281,29 +346,43 @@ def write_tables(records: Iterable[Mapping[str, Any]], out_dir: Path) -> dict[st
     by_signal = signal_table(recs)
     by_signal_display = signal_display_table(recs)
     by_kind = kind_table(recs)
+    by_kind_display = kind_display_table(recs)
+    notes = _with_coverage(_NOTES, recs)
+    signal_note = _with_coverage(
+        "Overlap F1 of each job, mean over its ok seeds; `failed` and `missing` name the jobs left "
+        "out.", recs)
+    kind_note = _with_coverage(
+        "Overlap F1, micro over the signals of each kind, mean over seeds; (k/n signals): only k "
+        "of the detector's n signals of that kind are scored.", recs)
 
     texts = {
         "f1_by_dataset.csv": by_dataset.to_csv(index=False, lineterminator="\n"),
-        "f1_by_dataset.md": to_markdown(by_dataset_display) + "\n" + _NOTES + "\n",
+        "f1_by_dataset.md": to_markdown(by_dataset_display) + "\n" + notes + "\n",
         "f1_by_dataset.tex": "% "
-        + _NOTES
+        + notes
         + "\n"
         + to_latex(
             by_dataset_display,
-            caption="Overlap F1 by dataset and detector (failed jobs excluded).",
+            caption="Overlap F1 by dataset and detector (failed and missing jobs excluded).",
             label="tab:f1_by_dataset",
         ),
         "f1_by_signal.csv": by_signal.to_csv(index=False, lineterminator="\n"),
-        "f1_by_signal.md": to_markdown(by_signal_display),
-        "f1_by_signal.tex": to_latex(
+        "f1_by_signal.md": to_markdown(by_signal_display) + "\n" + signal_note + "\n",
+        "f1_by_signal.tex": "% "
+        + signal_note
+        + "\n"
+        + to_latex(
             by_signal_display,
             caption="Overlap F1 by signal (mean over seeds).",
             label="tab:f1_by_signal",
         ),
         "f1_by_kind.csv": by_kind.to_csv(index=False, lineterminator="\n"),
-        "f1_by_kind.md": to_markdown(by_kind, na_rep="n/a"),
-        "f1_by_kind.tex": to_latex(
-            by_kind,
+        "f1_by_kind.md": to_markdown(by_kind_display, na_rep="n/a") + "\n" + kind_note + "\n",
+        "f1_by_kind.tex": "% "
+        + kind_note
+        + "\n"
+        + to_latex(
+            by_kind_display,
             caption="Overlap F1 (micro over signals, mean over seeds) by anomaly kind.",
             label="tab:f1_by_kind",
         ),
@@ -323,41 +402,47 @@ def _clip(text: str, width: int) -> str:
 def headline_text(records: Iterable[Mapping[str, Any]], floatfmt: str = ".3f") -> str:
     """A compact plain-text table of the headline results for the end of a run.
 
-    One line per (dataset, detector): overlap F1 micro (``± std`` when several seeds), macro F1,
-    precision, recall, failed jobs and mean fit seconds. Dataset and detector names are clipped so
-    a line fits in 100 columns. Returns ``"no results"`` when there are no records.
+    One line per (dataset, detector): overlap F1 micro (``± std`` when several seeds; a ``*``
+    when it covers only part of the planned signals, explained under the table), macro F1,
+    precision, recall, signals scored/planned, failed and missing jobs and mean fit seconds.
+    The first line reads ``incomplete: N of M jobs missing`` when the records include missing
+    jobs. Dataset and detector names are clipped so a line fits in 100 columns. Returns
+    ``"no results"`` when there are no records.
     """
-    df = dataset_table(records, metrics=[])
+    recs = sort_records(records)
+    df = dataset_table(recs, metrics=[])
     if df.empty:
         return "no results\n"
-    micro, std = f"{HEADLINE}_f1_micro", f"{HEADLINE}_f1_micro_std"
 
     def num(value: float, fmt: str = floatfmt) -> str:
         return "-" if _is_missing(value) else format(float(value), fmt)
 
-    header = ["dataset", "detector", "F1 micro", "macro", "prec", "recall", "failed", "fit s"]
+    header = ["dataset", "detector", "F1 micro", "macro", "prec", "recall", "signals", "failed",
+              "missing", "fit s"]
     rows = []
     for _, r in df.iterrows():
-        n_ok = int(r["ok_seeds"])
-        f1 = (
-            "failed"
-            if n_ok == 0
-            else format_mean_std(float(r[micro]), float(r[std]), n_ok, floatfmt)
-        )
         rows.append(
             [
-                _clip(str(r["dataset"]), 24),
-                _clip(str(r["detector"]), 20),
-                f1,
+                str(r["dataset"]),
+                str(r["detector"]),
+                f1_micro_cell(r, floatfmt, partial="*"),
                 num(r[f"{HEADLINE}_f1_macro"]),
                 num(r[f"{HEADLINE}_precision"]),
                 num(r[f"{HEADLINE}_recall"]),
+                signals_cell(r),
                 str(int(r["failed"])),
+                str(int(r["missing"])),
                 num(r["fit_s_mean"], ".1f"),
             ]
         )
-    right = [False, False, True, True, True, True, True, True]
+    right = [False, False] + [True] * (len(header) - 2)
     widths = [max(len(header[j]), *(len(row[j]) for row in rows)) for j in range(len(header))]
+    # clip the names (dataset first, then detector, down to 12 each) until a line fits
+    while sum(widths) + 2 * (len(widths) - 1) > 100 and max(widths[:2]) > 12:
+        j = 0 if widths[0] >= widths[1] else 1
+        widths[j] -= 1
+    for row in rows:
+        row[0], row[1] = _clip(row[0], widths[0]), _clip(row[1], widths[1])
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
@@ -366,8 +451,13 @@ def headline_text(records: Iterable[Mapping[str, Any]], floatfmt: str = ".3f") -
 
     title = (
         f"{HEADLINE} F1 by dataset and detector (micro over signals, mean ± std over seeds; "
-        "failed jobs excluded)"
+        "ok jobs only)"
     )
     out = [_clip(title, 100), line(header), line(["-" * w for w in widths])]
     out += [line(row) for row in rows]
+    if any(is_partial(r) and int(r["ok_seeds"]) for _, r in df.iterrows()):
+        out.append("* over the scored signals only (signals: scored/planned)")
+    coverage = coverage_line(recs)
+    if coverage:
+        out.insert(0, coverage)
     return "\n".join(out) + "\n"
