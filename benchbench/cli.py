@@ -229,6 +229,8 @@ def run(ctx: click.Context, detectors: str, datasets: str, seeds: str, device: s
                    "already recorded")
     elif not quiet:
         click.echo(outcome.report.headline)
+    for line in outcome.report.warnings:
+        click.echo(f"warning: {line}", err=True)
     click.echo(f"run folder: {outcome.summary.run_dir}")
     if outcome.summary.failed:
         click.echo(f"{len(outcome.summary.failed)} job(s) failed:", err=True)
@@ -259,16 +261,21 @@ def list_(ctx: click.Context, what: str) -> None:
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--no-plots", is_flag=True, help="Rebuild the tables only.")
+@_VERBOSE
 def report(run_dir: Path, no_plots: bool) -> None:
     """Rebuild results.csv, tables, plots and report.html of RUN_DIR from its job records."""
     from benchbench.report.build import build_report
+    from benchbench.run.records import RunFolderError
 
     try:
         rep = build_report(run_dir, plots=not no_plots)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, RunFolderError) as exc:
         raise click.UsageError(str(exc)) from exc
+    for line in rep.warnings:
+        click.echo(f"warning: {line}", err=True)
     click.echo(rep.headline)
-    click.echo(f"{rep.n_records} record(s); wrote {len(rep.files)} file(s) in {run_dir}")
+    planned = "" if rep.n_planned is None else f" of {rep.n_planned} planned job(s)"
+    click.echo(f"{rep.n_records} record(s){planned}; wrote {len(rep.files)} file(s) in {run_dir}")
 
 
 @cli.command()
@@ -277,21 +284,24 @@ def report(run_dir: Path, no_plots: bool) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Markdown file to write (a .csv goes beside it) [default: "
                    "RUN_B/compare-<RUN_A name>.md].")
+@_VERBOSE
 def compare(run_a: Path, run_b: Path, output: Path | None) -> None:
     """Per-dataset F1 of RUN_B against RUN_A: difference and seed spread, printed and written."""
     from benchbench.report.compare import (
         CompareError,
-        compare_runs,
+        comparison,
         comparison_markdown,
         write_comparison,
     )
 
     try:
-        table = compare_runs(run_a, run_b)
+        result = comparison(run_a, run_b)
     except CompareError as exc:
         raise click.UsageError(str(exc)) from exc
-    click.echo(comparison_markdown(table, run_a, run_b))
-    for path in write_comparison(table, run_a, run_b, output):
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(comparison_markdown(result.table, run_a, run_b))
+    for path in write_comparison(result.table, run_a, run_b, output, result.notes):
         click.echo(f"wrote {path}")
 
 
@@ -335,9 +345,13 @@ def datasets_list(ctx: click.Context, data_dir: Path | None) -> None:
 
     root = resolve_data_dir(data_dir)
     for info in describe_datasets(_registries(ctx), root):
-        state = "present" if info.present else "not present"
-        signals = "?" if info.signals is None else str(info.signals)
-        click.echo(f"{info.name}: {signals} signals, {state} (plugin {info.plugin})")
+        if info.state == "incomplete":
+            counts = f"{info.present_signals} of {info.signals} signals present (incomplete)"
+        elif info.state == "present":
+            counts = f"{info.signals} signals, present"
+        else:
+            counts = f"{'?' if info.signals is None else info.signals} signals, not present"
+        click.echo(f"{info.name}: {counts} (plugin {info.plugin})")
         click.echo(f"    {info.description}")
         if info.license:
             click.echo(f"    license: {info.license}")
