@@ -27,7 +27,13 @@ gives the same numbers on any machine and lets N workers share N cores without o
 
 Command-line options override the file; ``--set autoencoder.epochs=5`` overrides one detector
 hyperparameter (``--set threshold.k=3`` one threshold parameter). Values are parsed as TOML literals
-(``5``, ``0.1``, ``true``, ``"text"``, ``[1, 2]``); anything else is taken as a string.
+(``5``, ``0.1``, ``true``, ``"text"``, ``[1, 2]``); anything else is taken as a string. Their
+names and values are checked against the detector (or threshold rule) when the run is planned,
+before a run folder is made (:mod:`benchbench.run.planning`); the message then names where the
+value came from (``--set autoencoder.epochs=-1``, or the config file and its table).
+
+A value of the wrong type in the file (``detectors = 5``) is a :class:`ConfigError` naming the
+file, the key and the type it takes.
 """
 
 from __future__ import annotations
@@ -71,6 +77,12 @@ class RunConfig:
     threshold_params: dict[str, Any] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        #: Where each detector or threshold parameter was set, for messages: ``(detector or
+        #: "threshold", param) -> "--set autoencoder.epochs=5"`` or the config file and table.
+        #: Filled by :func:`apply_set` and :func:`load_config_file`; not saved.
+        self.param_sources: dict[tuple[str, str], str] = {}
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -83,6 +95,7 @@ class RunConfig:
                 f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
         data = dict(data)
+        _check_types(data, source)
         for key in ("detectors", "datasets"):
             if key in data and isinstance(data[key], str):
                 data[key] = split_list(data[key])
@@ -93,12 +106,40 @@ class RunConfig:
                 data[key] = positive_int(data[key], f"{source}: {key}")
         if data.get("timeout") is not None:
             data["timeout"] = positive_seconds(data["timeout"], f"{source}: timeout")
-        if "params" in data and not all(isinstance(v, dict) for v in data["params"].values()):
-            raise ConfigError(f"{source}: [params.<detector>] tables must hold key = value pairs")
         return cls(**data)
 
     def resolved_data_dir(self) -> Path:
         return resolve_data_dir(self.data_dir)
+
+
+_STRING = (str,), "a string"
+_STRINGS = (str, list), "a string or a list of strings"
+_PATH = (str, type(None)), "a string (a path)"
+#: What each key of a config file takes, where :meth:`RunConfig.from_dict` does not convert it
+#: (seeds, repeat, threads and timeout have their own parsers): (types, how a message says it).
+_KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "detectors": _STRINGS, "datasets": _STRINGS, "device": _STRING, "profile": _STRING,
+    "output": _STRING, "threshold": _STRING, "data_dir": _PATH, "plugins_dir": _PATH,
+    "quick": ((bool,), "true or false"),
+    "threshold_params": ((dict,), "a table of name = value pairs ([threshold_params])"),
+    "params": ((dict,), "a table of detector tables ([params.<detector>])"),
+}
+
+
+def _check_types(data: dict[str, Any], source: str) -> None:
+    """Raise :class:`ConfigError` naming ``source``, the key and the type it takes for a value
+    of the wrong type."""
+    for key, (types, expected) in _KEY_TYPES.items():
+        if key not in data:
+            continue
+        value = data[key]
+        items = value if isinstance(value, list) else []
+        if not isinstance(value, types) or not all(isinstance(v, str) for v in items):
+            raise ConfigError(f"{source}: {key} must be {expected}, got {value!r}")
+    for name, table in (data.get("params") or {}).items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: params.{name} must be a table of name = value pairs "
+                              f"([params.{name}]), got {table!r}")
 
 
 def resolve_data_dir(value: str | Path | None = None) -> Path:
@@ -112,20 +153,29 @@ def split_list(text: str) -> list[str]:
 
 
 def parse_seeds(value: Any, source: str = "--seeds") -> list[int]:
-    """Seeds from ``"0,1,2"``, ``[0, 1, 2]`` or ``3``; duplicates and negatives are errors."""
-    if isinstance(value, int):
-        items: list[Any] = [value]
-    elif isinstance(value, str):
-        items = split_list(value)
-    else:
+    """Seeds from ``"0,1,2"``, ``[0, 1, 2]`` or ``3``; duplicates, negatives, empty items
+    (``"0,,1"``) and non-integers (``1.5``, ``true``) are errors."""
+    if isinstance(value, str):
+        items: list[Any] = [part.strip() for part in value.split(",")]
+        if value.strip() and "" in items:
+            raise ConfigError(f"{source}: empty seed in {value!r} (two commas in a row, or a "
+                              "comma at an end); give integers separated by commas, e.g. 0,1,2")
+        items = [part for part in items if part]
+    elif isinstance(value, (list, tuple)):
         items = list(value)
-    try:
-        seeds = [int(s) for s in items]
-    except (TypeError, ValueError):
-        raise ConfigError(f"{source}: seeds must be integers, got {value!r}") from None
+    else:
+        items = [value]
+    if not all(_is_seed_text(s) or isinstance(s, int) and not isinstance(s, bool)
+               for s in items):
+        raise ConfigError(f"{source}: seeds must be integers, got {value!r}")
+    seeds = [int(s) for s in items]
     if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
         raise ConfigError(f"{source}: need distinct non-negative integer seeds, got {value!r}")
     return seeds
+
+
+def _is_seed_text(item: Any) -> bool:
+    return isinstance(item, str) and item.strip().lstrip("+-").isdigit()
 
 
 def positive_int(value: Any, source: str) -> int:
@@ -167,11 +217,13 @@ def apply_set(config: RunConfig, assignments: list[str]) -> None:
             raise ConfigError(
                 f"--set {item!r}: expected DETECTOR.PARAM=VALUE, e.g. autoencoder.epochs=5"
             )
+        target, param = target.strip(), param.strip()
         value = parse_value(raw.strip())
         if target == "threshold":
             config.threshold_params[param] = value
         else:
             config.params.setdefault(target, {})[param] = value
+        config.param_sources[(target, param)] = f"--set {item.strip()}"
 
 
 def load_config_file(path: Path) -> RunConfig:
@@ -182,4 +234,12 @@ def load_config_file(path: Path) -> RunConfig:
         raise ConfigError(f"config file {path}: not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: invalid TOML: {exc}") from None
-    return RunConfig.from_dict(data, source=f"config file {path}")
+    config = RunConfig.from_dict(data, source=f"config file {path}")
+    for name, table in config.params.items():
+        for param in table:
+            config.param_sources[(name, param)] = f"config file {path}: [params.{name}] {param}"
+    for param in config.threshold_params:
+        config.param_sources[("threshold", param)] = (
+            f"config file {path}: [threshold_params] {param}"
+        )
+    return config

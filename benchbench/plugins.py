@@ -9,12 +9,17 @@ Plugins come from three places, in this order:
    string it loads none, which rules out a broken third-party plugin.
 3. ``--plugins-dir DIR``: every ``*.py`` file in ``DIR`` is loaded as a plugin module.
 
-A plugin that fails to import produces a warning naming it; the others still load. Two plugins
-registering the same name is an error naming both.
+A third-party plugin (an entry point or a ``--plugins-dir`` file) that fails to import, or whose
+hook raises, produces a :class:`PluginLoadWarning` naming it (and the hook) and is skipped: it is
+unregistered and whatever it registered is dropped; the others still load. A built-in plugin that
+fails to import or whose hook raises is a :class:`PluginError`: the installation is broken, and a
+run of ``--detectors all`` must not quietly run fewer detectors. Two plugins registering the same
+name is an error naming both.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -43,7 +48,8 @@ LOAD_PLUGINS_ENV = "BENCHBENCH_LOAD_PLUGINS"
 
 
 class PluginError(Exception):
-    """A plugin broke a registration rule (for example a duplicate name)."""
+    """A plugin broke a registration rule (for example a duplicate name), or a built-in plugin
+    cannot be loaded."""
 
 
 class PluginLoadWarning(UserWarning):
@@ -97,6 +103,10 @@ class Registry:
     def __contains__(self, name: object) -> bool:
         return name in self._entries
 
+    def remove(self, name: str) -> None:
+        """Drop ``name`` (no error when it is not registered)."""
+        self._entries.pop(name, None)
+
     def names(self) -> list[str]:
         return sorted(self._entries)
 
@@ -128,17 +138,81 @@ class PluginManager(pluggy.PluginManager):
         return self.origins.get(name, name)
 
 
-def _collect(pm: PluginManager, hook_name: str, registry: Registry) -> None:
-    """Call one ``register_*`` hook plugin by plugin, so each registration knows its origin."""
+def _collect(pm: PluginManager, hook_name: str, registry: Registry,
+             added: dict[int, list[tuple[Registry, str]]] | None = None) -> None:
+    """Call one ``register_*`` hook plugin by plugin, so each registration knows its origin;
+    ``added`` records what each plugin (by ``id``) registered, to drop it if it is skipped.
+
+    A built-in plugin's hook that raises is a :class:`PluginError`; a third-party one's is
+    guarded (see :func:`_guard_third_party`).
+    """
     hook = getattr(pm.hook, hook_name)
+    added = {} if added is None else added
     for impl in reversed(hook.get_hookimpls()):  # registration order
         label = pm.label(impl.plugin)
 
         def register(name: str, obj: Any, *, description: str | None = None,
-                     _label: str = label, **options: Any) -> None:
+                     _label: str = label, _plugin: object = impl.plugin, **options: Any) -> None:
             registry.add(name, obj, _label, description, **options)
+            added.setdefault(id(_plugin), []).append((registry, name))
 
-        impl.function(register=register)
+        try:
+            impl.function(register=register)
+        except PluginError:
+            raise
+        except Exception as exc:  # only a built-in's: a third-party hook is guarded
+            raise PluginError(
+                f"built-in benchbench plugin {impl.plugin_name!r}: its {hook_name} hook failed: "
+                f"{type(exc).__name__}: {exc}; the installation is broken (reinstall benchbench)"
+            ) from exc
+
+
+def _warn_skipped(what: str, exc: BaseException) -> None:
+    """The :class:`PluginLoadWarning` of a third-party plugin that is skipped: ``what`` failed."""
+    warnings.warn(f"{what} and is skipped: {type(exc).__name__}: {exc}", PluginLoadWarning,
+                  stacklevel=3)
+
+
+def _guard_third_party(pm: PluginManager, added: dict[int, list[tuple[Registry, str]]]) -> None:
+    """Make each hook of each third-party plugin skip the plugin when it raises.
+
+    The hook then warns (:class:`PluginLoadWarning`, naming the plugin and the hook), drops what
+    the plugin registered (``added``; the commands a failing ``register_commands`` added),
+    unregisters the plugin, so none of its other hooks is called, and returns ``None``; a
+    :class:`PluginError` (a registration rule it broke) still propagates. This covers the hooks
+    called through ``pm.hook`` too (``register_commands``, by the CLI).
+    """
+    for plugin in pm.get_plugins():
+        if pm.get_name(plugin) in DEFAULT_PLUGINS:
+            continue
+        for caller in pm.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin:
+                    impl.function = _skipping(impl.function, caller.name, plugin, pm, added)
+
+
+def _skipping(function: Callable[..., Any], hook_name: str, plugin: object, pm: PluginManager,
+              added: dict[int, list[tuple[Registry, str]]]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        cli = kwargs.get("cli", args[0] if args else None)
+        commands = set(getattr(cli, "commands", {}))
+        try:
+            return function(*args, **kwargs)
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the others
+            _warn_skipped(f"benchbench plugin {pm.label(plugin)!r} failed in its {hook_name} "
+                          "hook", exc)
+            for registry, name in added.pop(id(plugin), []):
+                registry.remove(name)
+            for name in set(getattr(cli, "commands", {})) - commands:
+                cli.commands.pop(name, None)
+            if pm.is_registered(plugin):
+                pm.unregister(plugin)
+            return None
+
+    return guarded
 
 
 def _selected(env_value: str | None) -> Callable[[str, str], bool]:
@@ -160,12 +234,8 @@ def _load_entry_points(pm: PluginManager) -> None:
             plugin = ep.load()
             pm.register(plugin, name=ep.name)
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the others
-            warnings.warn(
-                f"benchbench plugin {ep.name!r} (distribution {dist_name or '?'}) failed to "
-                f"load and is skipped: {type(exc).__name__}: {exc}",
-                PluginLoadWarning,
-                stacklevel=2,
-            )
+            _warn_skipped(f"benchbench plugin {ep.name!r} (distribution {dist_name or '?'}) "
+                          "failed to load", exc)
             continue
         if ep.dist is not None:
             pm.origins[ep.name] = f"{dist_name} {ep.dist.version}"
@@ -187,12 +257,7 @@ def _load_plugins_dir(pm: PluginManager, plugins_dir: Path) -> None:
             pm.origins[module_name] = str(path)
         except Exception as exc:  # noqa: BLE001
             sys.modules.pop(module_name, None)
-            warnings.warn(
-                f"benchbench plugin file {path} failed to load and is skipped: "
-                f"{type(exc).__name__}: {exc}",
-                PluginLoadWarning,
-                stacklevel=2,
-            )
+            _warn_skipped(f"benchbench plugin file {path} failed to load", exc)
 
 
 def get_plugin_manager(plugins_dir: Path | None = None,
@@ -202,14 +267,11 @@ def get_plugin_manager(plugins_dir: Path | None = None,
     for module_name in DEFAULT_PLUGINS:
         try:
             module = importlib.import_module(module_name)
-        except Exception as exc:  # noqa: BLE001
-            warnings.warn(
-                f"built-in benchbench plugin {module_name!r} failed to load and is skipped: "
-                f"{type(exc).__name__}: {exc}",
-                PluginLoadWarning,
-                stacklevel=2,
-            )
-            continue
+        except Exception as exc:
+            raise PluginError(
+                f"built-in benchbench plugin {module_name!r} failed to import: "
+                f"{type(exc).__name__}: {exc}; the installation is broken (reinstall benchbench)"
+            ) from exc
         pm.register(module, name=module_name)
     if load_entry_points:
         _load_entry_points(pm)
@@ -220,10 +282,18 @@ def get_plugin_manager(plugins_dir: Path | None = None,
 
 def load_registries(plugins_dir: Path | str | None = None,
                     load_entry_points: bool = True) -> Registries:
-    """Load every plugin and collect what each registers."""
+    """Load every plugin and collect what each registers.
+
+    Raises:
+        PluginError: a built-in plugin fails to import or its hook raises, or a registration
+            rule is broken (a duplicate or invalid name). A third-party plugin that fails is
+            skipped with a :class:`PluginLoadWarning` instead.
+    """
     pm = get_plugin_manager(Path(plugins_dir) if plugins_dir else None, load_entry_points)
     detectors, datasets, metrics = Registry("detector"), Registry("dataset"), Registry("metric")
-    _collect(pm, "register_detectors", detectors)
-    _collect(pm, "register_datasets", datasets)
-    _collect(pm, "register_metrics", metrics)
+    added: dict[int, list[tuple[Registry, str]]] = {}
+    _guard_third_party(pm, added)
+    _collect(pm, "register_detectors", detectors, added)
+    _collect(pm, "register_datasets", datasets, added)
+    _collect(pm, "register_metrics", metrics, added)
     return Registries(detectors, datasets, metrics, pm)

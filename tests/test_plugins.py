@@ -5,6 +5,7 @@ One test per hook, named after it (test_register_detectors, ...), keeps every ho
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -186,6 +187,70 @@ def test_broken_entry_point_warns_with_its_name(tmp_path, monkeypatch):
     with pytest.warns(PluginLoadWarning, match="'bad'.*bench-bad"):
         reg = load_registries()
     assert "autoencoder" in reg.detectors
+
+
+def test_builtin_plugin_that_fails_to_import_is_an_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "benchbench_plugins.lstm_ar", None)
+    with pytest.raises(PluginError, match="built-in benchbench plugin 'benchbench_plugins.lstm_ar' "
+                                          "failed to import.*installation is broken"):
+        load_registries(load_entry_points=False)
+
+
+def test_builtin_plugin_whose_hook_raises_is_an_error(monkeypatch):
+    import benchbench.builtins
+
+    @hookspecs.hookimpl
+    def register_metrics(register):
+        raise RuntimeError("metrics gone")
+
+    monkeypatch.setattr(benchbench.builtins, "register_metrics", register_metrics)
+    with pytest.raises(PluginError, match="'benchbench.builtins': its register_metrics hook "
+                                          "failed: RuntimeError: metrics gone"):
+        load_registries(load_entry_points=False)
+
+
+RAISING = """
+from benchbench.hookspecs import hookimpl
+from benchbench_plugins.zscore import RollingZScore
+from benchbench.data.synthetic import SyntheticDataset
+
+@hookimpl
+def register_datasets(register):
+    register("{name}_data", SyntheticDataset)
+
+@hookimpl
+def register_detectors(register):
+    register("{name}", RollingZScore)
+    raise RuntimeError("boom")
+"""
+
+
+def test_raising_hook_of_a_plugin_file_drops_all_it_registered(tmp_path):
+    _write(tmp_path / "p" / "raiser.py", RAISING.format(name="raiser"))
+    _write(tmp_path / "p" / "fine.py", DETECTOR_PLUGIN.format(cls="F", doc="f", name="fine"))
+    with pytest.warns(PluginLoadWarning, match="raiser.py' failed in its register_detectors hook "
+                                               "and is skipped: RuntimeError: boom"):
+        reg = load_registries(tmp_path / "p", load_entry_points=False)
+    assert "raiser" not in reg.detectors and "raiser_data" not in reg.datasets
+    assert "fine" in reg.detectors and "zscore" in reg.detectors
+    assert "benchbench_local_plugins.raiser" not in {
+        reg.manager.get_name(p) for p in reg.manager.get_plugins()}
+
+
+def test_raising_hook_of_an_entry_point_names_its_distribution(tmp_path, monkeypatch):
+    _fake_distribution(tmp_path, "bench-raise", "bench_raise", RAISING.format(name="r"), "r")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("BENCHBENCH_LOAD_PLUGINS")
+    with pytest.warns(PluginLoadWarning, match="'bench-raise 1.2.3' failed in its "
+                                               "register_detectors hook"):
+        reg = load_registries()
+    assert "r" not in reg.detectors and "autoencoder" in reg.detectors
+
+
+def test_registration_rule_broken_inside_a_hook_is_still_an_error(tmp_path):
+    _write(tmp_path / "p" / "bad.py", DETECTOR_PLUGIN.format(cls="B", doc="b", name="a:b"))
+    with pytest.raises(PluginError, match="invalid name"):
+        load_registries(tmp_path / "p", load_entry_points=False)
 
 
 def test_plugin_manager_uses_project_markers():

@@ -29,17 +29,21 @@ and severity ``max score in the run - threshold``.
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+
+from benchbench.detector import check_param_value
 
 __all__ = [
     "DEFAULT_THRESHOLD",
     "THRESHOLDS",
     "Detection",
     "apply_threshold",
+    "check_threshold_params",
     "quantile_threshold",
     "sliding_window_threshold",
     "window_layout",
@@ -63,6 +67,22 @@ def _check_inputs(scores: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np
             f"{bad[0]})"
         )
     return s, idx
+
+
+#: The range rule of each rule parameter that has one: (test, what it must be).
+_RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
+    "window_size_portion": (lambda v: v > 0, "> 0"),
+    "window_step_size_portion": (lambda v: v > 0, "> 0"),
+    "anomaly_padding": (lambda v: v >= 0, ">= 0"),
+    "quantile": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+}
+
+
+def _check_range(name: str, value: Any) -> None:
+    """Raise ``ValueError`` when ``value`` breaks the range rule of parameter ``name``."""
+    test, what = _RANGES[name]
+    if not test(value):
+        raise ValueError(f"{name} must be {what}, got {value}")
 
 
 def _pad(marked: np.ndarray, padding: int) -> np.ndarray:
@@ -162,10 +182,8 @@ def window_layout(
         ``(window_size, step, starts)`` in timesteps; e.g. ``n = 1000`` gives ``(330, 33,
         [0, 33, ..., 693])`` (22 windows).
     """
-    if not 0 < window_size_portion:
-        raise ValueError(f"window_size_portion must be > 0, got {window_size_portion}")
-    if not 0 < window_step_size_portion:
-        raise ValueError(f"window_step_size_portion must be > 0, got {window_step_size_portion}")
+    _check_range("window_size_portion", window_size_portion)
+    _check_range("window_step_size_portion", window_step_size_portion)
     if n <= 0:
         return 0, 0, []
     window_size = max(1, math.ceil(n * window_size_portion))
@@ -207,8 +225,7 @@ def sliding_window_threshold(
         ValueError: non-finite scores, mismatched shapes, or bad parameters.
     """
     s, idx = _check_inputs(scores, index)
-    if anomaly_padding < 0:
-        raise ValueError(f"anomaly_padding must be >= 0, got {anomaly_padding}")
+    _check_range("anomaly_padding", anomaly_padding)
     n = len(s)
     window_size, step, starts = window_layout(n, window_size_portion, window_step_size_portion)
     if n < 2:
@@ -246,10 +263,8 @@ def quantile_threshold(
         ValueError: non-finite scores, mismatched shapes, or bad parameters.
     """
     s, idx = _check_inputs(scores, index)
-    if not 0 <= quantile <= 1:
-        raise ValueError(f"quantile must be in [0, 1], got {quantile}")
-    if anomaly_padding < 0:
-        raise ValueError(f"anomaly_padding must be >= 0, got {anomaly_padding}")
+    _check_range("quantile", quantile)
+    _check_range("anomaly_padding", anomaly_padding)
     if len(s) == 0:
         return []
     threshold = float(np.quantile(s, quantile))
@@ -280,10 +295,35 @@ def apply_threshold(
     Raises:
         ValueError: an unknown ``name`` (the message lists the valid ones).
     """
+    return _rule(name)(scores, index, **params)
+
+
+def _rule(name: str) -> Callable[..., list[Detection]]:
+    """``THRESHOLDS[name]``; ``ValueError`` listing the valid names for an unknown one."""
     try:
-        rule = THRESHOLDS[name]
+        return THRESHOLDS[name]
     except KeyError:
         raise ValueError(
             f"unknown threshold {name!r}; valid: {', '.join(sorted(THRESHOLDS))}"
         ) from None
-    return rule(scores, index, **params)
+
+
+def check_threshold_params(name: str, params: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming the parameter when ``params`` cannot be given to the rule
+    ``THRESHOLDS[name]``: an unknown name (the message lists the valid ones), a value of the
+    wrong kind (from the rule's annotations, see :func:`benchbench.detector.param_kinds`) or out
+    of the range the rule itself checks. ``bench run`` calls this before it creates the run
+    folder.
+    """
+    # the parameters after scores and index
+    accepted = dict(list(inspect.signature(_rule(name)).parameters.items())[2:])
+    for key, value in params.items():
+        if key not in accepted:
+            raise ValueError(f"the {name!r} threshold has no parameter {key!r}; valid "
+                             f"parameters: {', '.join(accepted)}")
+        check_param_value(f"the {name!r} threshold", accepted[key], value)
+        try:
+            if key in _RANGES:
+                _check_range(key, value)
+        except ValueError as exc:
+            raise ValueError(f"the {name!r} threshold: {exc}") from None

@@ -1,12 +1,19 @@
 """Plan a run: every (dataset, signal, detector, seed, repetition) job, in a fixed order.
 
 Planning resolves the names in the config against the plugin registries, applies the profile,
-``--quick`` and ``--set`` parameters, and checks those parameters on each detector before any job
-runs (a bad name is a usage error, not a failed job per signal).
+``--quick`` and ``--set`` parameters, and checks those parameters before any job runs: a bad name
+or value is a usage error (:class:`PlanError`), not a failed job per signal. Each detector is built
+with the parameters its jobs get and its ``check_params`` (the contract's validation step, see
+:meth:`benchbench.detector.BaseDetector.check_params`) is called where it has one; the threshold
+parameters are checked against the rule
+(:func:`benchbench.evaluation.thresholding.check_threshold_params`). The message names where the
+offending value came from: ``--set tadgan.epochs=-1``, the config file and table, ``--quick`` or
+the profile.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +23,8 @@ from benchbench.run.jobs import Job, derive_random_state
 
 
 class PlanError(ValueError):
-    """The run cannot be planned (unknown detector or dataset, dataset fails to list signals)."""
+    """The run cannot be planned (unknown detector or dataset, a parameter the detector or the
+    threshold rule rejects, dataset fails to list signals)."""
 
 
 def split_dataset_spec(spec: str) -> tuple[str, str | None]:
@@ -76,21 +84,87 @@ def detector_params(name: str, config: RunConfig, registries: Registries) -> dic
     return params
 
 
+def _blame(name: str, params: dict[str, Any], message: str, config: RunConfig,
+           registries: Registries, where: str = "") -> str:
+    """Where the parameters that ``message`` names came from: the user's ``--set`` or config
+    file entries first, then ``--quick``'s or the profile's values they were combined with."""
+    own = config.params.get(name, {})
+    quick = (registries.detectors[name].options.get("quick_params") or {}) if config.quick else {}
+    given: list[str] = []
+    others: list[str] = []
+    for k in (k for k in params if re.search(rf"\b{re.escape(k)}\b", message)):
+        if k in own and (name, k) in config.param_sources:
+            given.append(config.param_sources[(name, k)])
+        elif k in own:  # set through the API: no --set or file to name
+            others.append(f"{k}={params[k]!r}")
+        elif k in quick:
+            others.append(f"{k}={params[k]!r} from --quick")
+        else:
+            others.append(f"{k}={params[k]!r} from profile {config.profile!r}{where}")
+    head = "; ".join(given) or f"detector {name!r}"
+    return f"{head} (with {', '.join(others)})" if others else head
+
+
+def check_detector_params(name: str, params: dict[str, Any], config: RunConfig,
+                          registries: Registries, where: str = "") -> None:
+    """Build detector ``name`` with ``params`` and call its ``check_params`` where it has one
+    (a third-party detector not derived from ``BaseDetector`` may lack it); an unknown name, a
+    value it rejects or a factory that fails is a :class:`PlanError` naming the source of the
+    value (see :func:`_blame`; ``where`` names the dataset and signal of a profile's values)."""
+    try:
+        detector = registries.detectors[name].obj()
+        if params:  # (set_params imports scikit-learn)
+            detector.set_params(**params)
+        check = getattr(detector, "check_params", None)
+        if callable(check):
+            check()
+    except Exception as exc:  # a broken third-party factory is a usage error too, not a crash
+        message = str(exc) if isinstance(exc, (ValueError, TypeError)) else (
+            f"{type(exc).__name__}: {exc}")
+        raise PlanError(f"{_blame(name, params, message, config, registries, where)}: "
+                        f"{message}") from exc
+
+
+def check_threshold(config: RunConfig) -> None:
+    """:func:`~benchbench.evaluation.thresholding.check_threshold_params` on the run's threshold
+    parameters; a rejected one is a :class:`PlanError` naming its ``--set`` or config entry."""
+    from benchbench.evaluation.thresholding import check_threshold_params
+
+    try:
+        check_threshold_params(config.threshold, config.threshold_params)
+    except ValueError as exc:
+        named = [config.param_sources.get(("threshold", k), f"threshold parameter {k}")
+                 for k in config.threshold_params if re.search(rf"\b{re.escape(k)}\b", str(exc))]
+        raise PlanError(f"{'; '.join(named) or f'--threshold {config.threshold}'}: {exc}") from exc
+
+
 def plan_jobs(config: RunConfig, registries: Registries) -> list[Job]:
-    """Every (dataset, signal, detector, seed, repetition) job of a run, in a fixed order."""
+    """Every (dataset, signal, detector, seed, repetition) job of a run, in a fixed order.
+
+    Raises:
+        PlanError: an unknown name, a parameter a detector or the threshold rule rejects (before
+            the datasets are opened, unless the detector has values for the run's profile: those
+            may depend on the signal, so they are checked signal by signal), or a dataset that
+            cannot list its signals.
+    """
     detectors = resolve_detectors(config, registries)
     if config.profile not in known_profiles(registries):
         raise PlanError(f"unknown profile {config.profile!r}; available: "
                         f"{', '.join(known_profiles(registries))}")
     unknown_params = sorted(set(config.params) - set(detectors))
     if unknown_params:
-        raise PlanError(f"parameters given for detector(s) not in this run: {unknown_params}")
+        sources = [source for (name, _), source in config.param_sources.items()
+                   if name in unknown_params]
+        raise PlanError(f"{'; '.join(sources) or 'parameters'}: given for detector(s) not in "
+                        f"this run: {', '.join(unknown_params)} (the run's detectors: "
+                        f"{', '.join(detectors)})")
+    check_threshold(config)
     params = {name: detector_params(name, config, registries) for name in detectors}
+    checked: set[tuple[str, str]] = set()
     for name, overrides in params.items():
-        try:  # unknown parameter names are a usage error now, not a failed job per signal
-            registries.detectors[name].obj().set_params(**overrides)
-        except Exception as exc:  # a broken third-party factory is a usage error, not a crash
-            raise PlanError(f"detector {name!r}: {type(exc).__name__}: {exc}") from exc
+        if config.profile not in (registries.detectors[name].options.get("profiles") or {}):
+            check_detector_params(name, overrides, config, registries)
+            checked.add((name, repr(sorted(overrides.items()))))
     data_dir = config.resolved_data_dir()
     jobs = []
     for spec in config.datasets:
@@ -105,6 +179,14 @@ def plan_jobs(config: RunConfig, registries: Registries) -> list[Job]:
             signals = signals[:QUICK_SIGNALS]
         for signal in signals:
             for detector in detectors:
+                # profile first: --quick and the user's settings override it
+                job_params = {**profile_params(detector, config, registries, spec, signal),
+                              **params[detector]}
+                key = (detector, repr(sorted(job_params.items())))
+                if key not in checked:
+                    check_detector_params(detector, job_params, config, registries,
+                                          f" on {spec} signal {signal}")
+                    checked.add(key)
                 for seed in config.seeds:
                     for rep in range(config.repeat):
                         jobs.append(Job(
@@ -113,9 +195,7 @@ def plan_jobs(config: RunConfig, registries: Registries) -> list[Job]:
                             detector=detector,
                             seed=seed,
                             random_state=derive_random_state(seed, spec, signal, detector, rep),
-                            # profile first: --quick and the user's settings override it
-                            params={**profile_params(detector, config, registries, spec, signal),
-                                    **params[detector]},
+                            params=dict(job_params),
                             device=config.device,
                             threshold=config.threshold,
                             threshold_params=dict(config.threshold_params),
