@@ -5,13 +5,20 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from benchbench.cli import cli
 from benchbench.files import write_json
-from benchbench.report.compare import COLUMNS, CompareError, compare_runs
+from benchbench.report.compare import (
+    COLUMNS,
+    CompareError,
+    compare_runs,
+    comparison,
+    comparison_markdown,
+)
 from benchbench.run.records import RunStore
 
 try:  # tests/ as a rootdir-relative folder (default) or as a package
@@ -101,3 +108,85 @@ def test_not_a_run_is_a_usage_error(tmp_path, which):
 def test_help():
     result = CliRunner().invoke(cli, ["compare", "--help"])
     assert result.exit_code == 0 and "seed spread" in result.output
+
+
+def signals(n: int, comps: tuple, detector: str = "ae", seeds=(0, 1)) -> list[dict]:
+    return [make_record("d", f"s{i}", detector, seed, comps) for i in range(n) for seed in seeds]
+
+
+def test_paired_wilcoxon_over_the_shared_signals(tmp_path):
+    # B finds both anomalies of each of 8 signals, A one of two: 8 of 8 signals better in B
+    a = fake_run(tmp_path / "a", signals(8, (1, 1, 1, 2)))
+    b = fake_run(tmp_path / "b", signals(8, (2, 2, 2, 2)))
+    row = compare_runs(a, b).iloc[0]
+    assert row["signals"] == 8 and row["wilcoxon_p"] == pytest.approx(2 / 2**8)
+    assert row["effect"] == pytest.approx(1.0)
+    reverse = compare_runs(b, a).iloc[0]
+    assert reverse["effect"] == pytest.approx(-1.0) and reverse["wilcoxon_p"] == row["wilcoxon_p"]
+    same = compare_runs(a, a).iloc[0]
+    assert (same["wilcoxon_p"], same["effect"]) == (1.0, 0.0) and same["verdict"] == "noise"
+
+
+def test_few_signals_are_never_significant(tmp_path):
+    # 5 signals all better: the smallest two-sided p there is, 2 / 2**5 > 0.05
+    a = fake_run(tmp_path / "a", signals(5, (1, 1, 1, 2)))
+    b = fake_run(tmp_path / "b", signals(5, (2, 2, 2, 2)))
+    row = compare_runs(a, b).iloc[0]
+    assert row["verdict"] == "beyond noise" and row["wilcoxon_p"] == pytest.approx(1 / 16)
+
+
+def test_a_failed_job_leaves_its_signal_out_of_the_test(tmp_path):
+    recs_b = signals(8, (2, 2, 2, 2))
+    recs_b[0] = make_record("d", "s0", "ae", 0, None)
+    a = fake_run(tmp_path / "a", signals(8, (1, 1, 1, 2)))
+    b = fake_run(tmp_path / "b", recs_b)
+    result = comparison(a, b)
+    assert result.table.loc[0, "wilcoxon_p"] == pytest.approx(2 / 2**7)  # 7 signals tested
+    assert ("the paired tests leave out 1 (signal, detector) pair with a failed job (or no "
+            "value) in A or B") in result.notes
+
+
+def test_metric_chooses_what_is_compared(tmp_path):
+    # make_record's point-adjusted metric is always perfect: no difference on it
+    a = fake_run(tmp_path / "a", signals(8, (1, 1, 1, 2)))
+    b = fake_run(tmp_path / "b", signals(8, (2, 2, 2, 2)))
+    result = comparison(a, b, metric="point_adjusted_f1")
+    assert result.metric == "point_adjusted"
+    row = result.table.iloc[0]
+    assert (row["f1_a"], row["f1_b"], row["diff"], row["wilcoxon_p"]) == (1.0, 1.0, 0.0, 1.0)
+    text = comparison_markdown(result.table, a, b, result.notes, result.metric)
+    assert text.startswith("# point_adjusted F1: b (B) against a (A)")
+    header = next(line for line in text.splitlines() if line.startswith("| dataset"))
+    assert "| spread | wilcoxon_p | effect | verdict" in " ".join(header.split())
+    head = comparison(a, b).table.iloc[0]
+    assert head["diff"] == pytest.approx(1.0 - 2 / 3)
+
+
+def test_unknown_metric_names_it_and_the_run(tmp_path):
+    a = fake_run(tmp_path / "a", signals(2, (1, 1, 1, 2)))
+    with pytest.raises(CompareError) as err:
+        comparison(a, a, metric="nonsense")
+    message = str(err.value)
+    assert str(a) in message and "'nonsense'" in message and "overlap" in message
+
+
+def _write_scores(run: Path, records: list[dict], good: bool) -> None:
+    """Scores files for make_record's jobs (labels at 50-60 and 120-130 of 200 steps): high
+    there when ``good``, else high elsewhere."""
+    index = np.arange(200)
+    inside = ((index >= 50) & (index <= 60)) | ((index >= 120) & (index <= 130))
+    for i, rec in enumerate(records):
+        scores = np.where(inside == good, 1.0, 0.0) + 0.001 * ((index * (i + 1)) % 7)
+        path = run / rec["artifacts"]["scores"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, index=index, values=np.zeros((200, 1)), scores=scores)
+
+
+def test_score_metric_reads_the_scores_files(tmp_path):
+    recs = signals(6, (1, 1, 1, 1), seeds=(0,))
+    a, b = fake_run(tmp_path / "a", recs), fake_run(tmp_path / "b", recs)
+    _write_scores(a, recs, good=False)
+    _write_scores(b, recs, good=True)
+    row = compare_runs(a, b, metric="auc_roc").iloc[0]
+    assert row["f1_a"] < 0.1 and row["f1_b"] > 0.9 and row["effect"] == pytest.approx(1.0)
+    assert row["wilcoxon_p"] == pytest.approx(2 / 2**6)
