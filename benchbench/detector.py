@@ -14,9 +14,11 @@ defaults), stores each unchanged under its own name and does nothing else. Then:
 
 :class:`BaseDetector` gives ``get_params`` / ``set_params`` / ``repr`` from the ``__init__``
 signature (scikit-learn's own :class:`sklearn.base.BaseEstimator` implementations, so
-``sklearn.base.clone(detector)`` works), input validation that raises :class:`DetectorInputError`
-with a clear message, and :meth:`BaseDetector._log_epoch` which records losses and reports
-training progress to the runner.
+``sklearn.base.clone(detector)`` works), :meth:`BaseDetector.check_params`, the validation step
+of the hyperparameter values (their kinds from the ``__init__`` annotations or defaults, then the
+detector's own rules in ``_check_params``; ``bench run`` calls it before any job, where a detector
+has it), input validation that raises :class:`DetectorInputError` with a clear message, and
+:meth:`BaseDetector._log_epoch` which records losses and reports training progress to the runner.
 """
 
 from __future__ import annotations
@@ -25,10 +27,18 @@ import contextlib
 import contextvars
 import functools
 import inspect
+import re
+import types
+import typing
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
+
+#: The largest magnitude :meth:`BaseDetector._check_magnitude` accepts by default; the runner's
+#: preprocessing rejects a signal whose scaled values go beyond it (a :class:`DataError` naming
+#: the file and line), so a detector never sees such values from the runner.
+MAX_INPUT_MAGNITUDE = 1e6
 
 
 class DetectorInputError(ValueError):
@@ -82,6 +92,85 @@ def _estimator_twin(cls: type) -> type:
     })
 
 
+# -- hyperparameter values ---------------------------------------------------------------------
+#: The kinds of value a hyperparameter may accept, as :func:`param_kinds` names them, and how a
+#: message says each.
+_KIND_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false",
+               "str": "a string", "None": "None"}
+_KIND_OF_NAME = {"int": "int", "float": "float", "bool": "bool", "str": "str", "None": "None",
+                 "NoneType": "None"}
+_KIND_OF_TYPE = {int: "int", float: "float", bool: "bool", str: "str", type(None): "None"}
+
+
+def _kind_of_value(value: Any) -> str | None:
+    for kind in ("bool", "int", "float", "str", "None"):
+        if _is_kind(value, kind):
+            return kind
+    return None
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == "None":
+        return value is None
+    if isinstance(value, (bool, np.bool_)):
+        return kind == "bool"
+    if kind == "int":
+        return isinstance(value, (int, np.integer))
+    if kind == "float":
+        return isinstance(value, (int, float, np.integer, np.floating))
+    return kind == "str" and isinstance(value, str)
+
+
+def param_kinds(parameter: inspect.Parameter) -> tuple[str, ...] | None:
+    """The kinds of value the ``__init__`` parameter ``parameter`` accepts; ``None``: any value.
+
+    Kinds are ``"int"`` (an integer, not a bool), ``"float"`` (an integer or a float, not a
+    bool), ``"bool"``, ``"str"`` and ``"None"``. They come from the annotation when it is made
+    only of ``int``, ``float``, ``bool``, ``str`` and ``None`` joined by ``|`` (or
+    ``Optional[...]``); another annotation (``list[int]``, ``Any``, a class) accepts any value.
+    Without an annotation they come from the default: ``5`` -> int, ``0.5`` -> float, ``True``
+    -> bool, ``"x"`` -> str; a default of ``None`` (or no default) accepts any value. The
+    default itself is always accepted (``window: int = None`` accepts an integer or None).
+    """
+    annotation, default = parameter.annotation, parameter.default
+    if annotation is inspect.Parameter.empty:
+        kind = None if default is None else _kind_of_value(default)
+        return (kind,) if kind else None
+    if isinstance(annotation, str):
+        text = annotation.strip()
+        if text.startswith("Optional[") and text.endswith("]"):
+            text = f"{text[len('Optional['):-1]} | None"
+        kinds = [_KIND_OF_NAME.get(part.strip()) for part in text.split("|")]
+    else:
+        union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        kinds = [_KIND_OF_TYPE.get(a) if isinstance(a, type) else ("None" if a is None else None)
+                 for a in (typing.get_args(annotation) if union else (annotation,))]
+    if None in kinds:
+        return None
+    if default is not inspect.Parameter.empty and not any(_is_kind(default, k) for k in kinds):
+        extra = _kind_of_value(default)
+        if extra is None:  # a default of another kind altogether: any value
+            return None
+        kinds.append(extra)
+    return tuple(dict.fromkeys(kinds))
+
+
+def check_param_value(owner: str, parameter: inspect.Parameter, value: Any) -> None:
+    """Raise ``ValueError`` naming ``owner``, the parameter, what it accepts and ``value`` when
+    ``value`` is not of a kind the parameter accepts (see :func:`param_kinds`)."""
+    kinds = param_kinds(parameter)
+    if kinds is not None and not any(_is_kind(value, k) for k in kinds):
+        words = " or ".join(_KIND_WORDS[k] for k in kinds)
+        raise ValueError(f"{owner}: {parameter.name} must be {words}, got {value!r}")
+
+
+@functools.cache
+def _init_parameters(cls: type) -> dict[str, inspect.Parameter]:
+    """The ``__init__`` hyperparameters of ``cls`` by name (``*args``/``**kwargs`` left out)."""
+    return {p.name: p for p in inspect.signature(cls.__init__).parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
 class BaseDetector:
     """Base class for detectors: parameters, validation and history helpers.
 
@@ -106,12 +195,7 @@ class BaseDetector:
 
         scikit-learn's ``get_params`` reads the names from here; this one does not import it.
         """
-        sig = inspect.signature(cls.__init__)
-        return [
-            p.name
-            for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
+        return list(_init_parameters(cls))
 
     _param_names = _get_param_names  # the name earlier plugins call
 
@@ -152,6 +236,40 @@ class BaseDetector:
         return _sklearn_estimator().__sklearn_tags__(self)
 
     # -- validation ---------------------------------------------------------------------------
+    def check_params(self) -> None:
+        """Raise ``ValueError`` naming the parameter, the value and what it accepts when a
+        hyperparameter value cannot be used; train nothing, import nothing heavy.
+
+        Two steps: the kind of each value (see :func:`param_kinds`: from the ``__init__``
+        annotation, else the default; ``epochs: int = 30`` rejects ``1.5``, ``"abc"`` and
+        ``True``), then the detector's own rules (ranges, combinations) in :meth:`_check_params`.
+        When a value is of the wrong kind and :meth:`_check_params` also rejects it in its own
+        words, naming the parameter, its message is raised. ``bench run`` calls this for every
+        detector with the run's parameters before it creates the run folder; the built-in
+        detectors call it first thing in ``fit``.
+        """
+        owner = type(self).__name__
+        mistyped: tuple[str, ValueError] | None = None
+        for name, parameter in _init_parameters(type(self)).items():
+            try:
+                check_param_value(owner, parameter, getattr(self, name, parameter.default))
+            except ValueError as exc:
+                mistyped = (name, exc)
+                break
+        try:
+            self._check_params()
+        except Exception as exc:
+            if mistyped is None or isinstance(exc, ValueError) and re.search(
+                rf"\b{re.escape(mistyped[0])}\b", str(exc)
+            ):
+                raise
+        if mistyped is not None:
+            raise mistyped[1]
+
+    def _check_params(self) -> None:
+        """The detector's own rules on its hyperparameter values (ranges, combinations): raise
+        ``ValueError`` naming the parameter. There are none here; :meth:`check_params` calls it."""
+
     def _check_positive_ints(self, *names: str) -> None:
         """Raise ``ValueError`` unless each named hyperparameter is an integer >= 1."""
         for key in names:
@@ -209,9 +327,14 @@ class BaseDetector:
                 )
         return arr
 
-    def _check_magnitude(self, arr: np.ndarray, max_abs: float = 1e6) -> np.ndarray:
+    def _check_magnitude(
+        self, arr: np.ndarray, max_abs: float = MAX_INPUT_MAGNITUDE
+    ) -> np.ndarray:
         """Return ``arr``, or raise :class:`DetectorInputError` when a value exceeds ``max_abs``
-        in magnitude (a float32 network fed unscaled data overflows into NaN losses)."""
+        in magnitude (a float32 network fed unscaled data overflows into NaN losses).
+
+        A constant input passes (the runner scales a constant train part to 0): only the
+        magnitude is checked, never the spread."""
         big = float(np.max(np.abs(arr))) if arr.size else 0.0
         if big > max_abs:
             raise DetectorInputError(

@@ -48,6 +48,7 @@ __all__ = [
     "check_multi_channel",
     "check_nan_input_raises",
     "check_no_fitted_attributes_in_init",
+    "check_params_reject_wrong_type",
     "check_refit_replaces_state",
     "check_same_seed_same_scores",
     "check_score_before_fit_raises",
@@ -340,6 +341,33 @@ def check_set_params(factory: Factory, params: Params = None) -> None:
         )
 
 
+def check_params_reject_wrong_type(factory: Factory, params: Params = None) -> None:
+    """``check_params`` rejects a string where a number is due, naming the parameter."""
+    from benchbench.detector import param_kinds
+
+    det = _build(factory, _params(factory, params))
+    typed = [n for n, p in _init_params(factory).items()
+             if param_kinds(p) in (("int",), ("float",))]
+    if not callable(getattr(det, "check_params", None)) or not typed:
+        return  # no validation step (not a BaseDetector), or no parameter of a number kind
+    det.set_params(**{typed[0]: "not-a-number"})
+    try:
+        det.check_params()
+    except (ValueError, TypeError) as exc:
+        if typed[0] in str(exc):
+            return
+        raise AssertionError(
+            f"{_name(factory)}.check_params rejected {typed[0]}='not-a-number' without naming "
+            f"the parameter: {exc}. Rule: the message names the parameter, the value and what "
+            "it accepts; fix: raise ValueError(f'{name}: {param} must be ..., got {value!r}')"
+        ) from exc
+    raise AssertionError(
+        f"{_name(factory)}.check_params accepted {typed[0]}='not-a-number' (a number is "
+        "due). Rule: check_params rejects values a run cannot use, before any training; fix: "
+        "call BaseDetector.check_params from yours (it checks the kinds from __init__)"
+    )
+
+
 def check_fit_returns_self(factory: Factory, params: Params = None) -> None:
     """``fit(X)`` returns the detector itself."""
     det = _build(factory, _params(factory, params))
@@ -620,6 +648,7 @@ CHECKS: dict[str, Callable[[Factory, Params], None]] = {
     "init_stores_params": check_init_stores_params,
     "no_fitted_attributes_in_init": check_no_fitted_attributes_in_init,
     "set_params": check_set_params,
+    "params_reject_wrong_type": check_params_reject_wrong_type,
     "fit_returns_self": check_fit_returns_self,
     "score_before_fit_raises": check_score_before_fit_raises,
     "scores_shape_and_finite": check_scores_shape_and_finite,

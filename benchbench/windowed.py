@@ -4,18 +4,19 @@
 (template methods): it owns the steps they have in common, and a subclass supplies what is its
 own:
 
-* :meth:`~WindowedDetector._check_params`: validate the hyperparameters (``fit`` calls it first);
+* :meth:`~WindowedDetector._check_params`: the hyperparameters' range rules (``fit`` first calls
+  :meth:`~benchbench.detector.BaseDetector.check_params`, which checks their kinds, then this);
 * :meth:`~WindowedDetector._build_network`: the network for ``n_channels`` channels;
 * :meth:`~WindowedDetector._batch_loss`: for one batch of training windows, the loss to minimise
   and the losses to record in ``history_``;
 * :meth:`~WindowedDetector._timestep_scores`: the unsmoothed score of each timestep.
 
-``fit``: check the hyperparameters, drop the previous fit's state, validate the input, start
-``history_``; then, seeded from ``random_state`` (:func:`benchbench.torchkit.seeded`) on the
-``device``: build the network, an Adam optimiser with ``learning_rate``, the training windows
-(``_window_length()`` steps every ``train_step`` steps, plus the window ending at the last step),
-train for ``epochs`` shuffled passes in batches of ``batch_size``
-(:func:`benchbench.torchkit.train_windows`), put the network in eval mode and call
+``fit``: check the hyperparameters (``check_params``), drop the previous fit's state, validate
+the input, start ``history_``; then, seeded from ``random_state``
+(:func:`benchbench.torchkit.seeded`) on the ``device``: build the network, an Adam optimiser
+with ``learning_rate``, the training windows (``_window_length()`` steps every ``train_step``
+steps, plus the window ending at the last step), train for ``epochs`` shuffled passes in batches
+of ``batch_size`` (:func:`benchbench.torchkit.train_windows`), put the network in eval mode and call
 :meth:`~WindowedDetector._after_training`. It sets ``model_``, ``device_`` and
 ``n_train_windows_``. ``score``: validate the input, score each timestep, smooth with a centred
 moving average of ``smoothing_window`` steps. :meth:`~WindowedDetector._per_timestep` is the
@@ -74,7 +75,8 @@ class WindowedDetector(BaseDetector):
 
     # -- what a subclass supplies -------------------------------------------------------------
     def _check_params(self) -> None:
-        """Raise ``ValueError`` for a bad hyperparameter (called first by ``fit``)."""
+        """Raise ``ValueError`` for a bad hyperparameter value (``check_params`` calls it, and
+        ``fit`` calls ``check_params`` first)."""
         raise NotImplementedError
 
     def _build_network(self, n_channels: int) -> torch.nn.Module:
@@ -147,7 +149,7 @@ class WindowedDetector(BaseDetector):
 
     def fit(self, X: Any, y: Any = None) -> WindowedDetector:
         """Train on ``X`` ``(n_timesteps, n_channels)`` (scaled to [-1, 1]); return ``self``."""
-        self._check_params()
+        self.check_params()
         for stale in self._fitted_state:
             self.__dict__.pop(stale, None)
         arr = self._input(X, fitting=True)

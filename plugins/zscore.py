@@ -71,7 +71,7 @@ class RollingZScore(BaseDetector):
 
     def fit(self, X: Any, y: Any = None) -> RollingZScore:
         """Validate ``X`` ``(n_timesteps, n_channels)`` and record its channel count; ``self``."""
-        self._check_params()
+        self.check_params()
         self._validate(X, fitting=True)
         self._start_history()
         return self
@@ -80,7 +80,7 @@ class RollingZScore(BaseDetector):
         """Rolling z-score of ``X`` ``(n_timesteps, n_channels)``: shape ``(n_timesteps,)``."""
         if not hasattr(self, "n_channels_"):
             raise NotFittedError(f"{type(self).__name__}: call fit before score")
-        self._check_params()
+        self.check_params()
         arr = self._validate(X, fitting=False)
         import pandas as pd
 

@@ -86,7 +86,7 @@ class _AdversarialDetector(BaseDetector):
     # -- training -----------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None):
         """Train the four networks on ``X`` ``(n_timesteps, n_channels)`` scaled to [-1, 1]."""
-        self._check_params()
+        self.check_params()
         for stale in ("nets_", "device_", "n_train_windows_"):  # a failed refit leaves no mix
             self.__dict__.pop(stale, None)
         arr = self._check_magnitude(self._validate(X, fitting=True))
