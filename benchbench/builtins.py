@@ -22,7 +22,11 @@ def register_datasets(register):
 
 @hookimpl
 def register_metrics(register):
+    from benchbench.evaluation.affiliation import affiliation
     from benchbench.evaluation.metrics import BUILTIN_METRICS
 
     for name, function in BUILTIN_METRICS.items():
         register(name, function)
+    # affiliation builds on metrics.py's helpers, so metrics.py cannot list it without an import
+    # circle: it is registered here, beside them
+    register("affiliation", affiliation)

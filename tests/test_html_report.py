@@ -191,7 +191,7 @@ def test_failed_jobs_listed_and_order_independent(tmp_path):
     assert [row[:4] for row in failed["rows"]] == [["alpha", "s2", "gan", "0"]]
     (alpha,) = tables(page, "headline", "alpha")
     assert [row[0] for row in alpha["rows"]] == ["ae", "gan"]
-    assert alpha["rows"][1][7] == "1"  # one failed job
+    assert alpha["rows"][1][13] == "1"  # one failed job
 
 
 def _xss_dataset(folder: Path) -> None:

@@ -23,7 +23,13 @@ name                  function          what it counts
                                         labelled true / detected
 ``range_based``       range_based       Tatbul et al. (2018) range-based precision/recall,
                                         ``alpha=0``, flat bias, cardinality factor 1
+``affiliation``       affiliation       Huet et al. (2022) affiliation precision/recall:
+                                        distances of detections to the labelled events
+                                        (:mod:`benchbench.evaluation.affiliation`)
 ====================  ================  ==================================================
+
+The first five are :data:`BUILTIN_METRICS`; ``affiliation`` lives in its own module, which builds
+on this one, and :mod:`benchbench.builtins` registers it beside them.
 
 Each metric returns a :class:`MetricResult` holding precision and recall as numerator and
 denominator, so that results of several signals can be summed (:func:`combine`, micro
@@ -407,7 +413,8 @@ BUILTIN_METRICS: dict[str, Callable[..., MetricResult]] = {
     "point_adjusted": point_adjusted,
     "range_based": range_based,
 }
-"""The built-in metrics by name; each is callable as ``metric(expected, detected, index)``."""
+"""The built-in metrics of this module by name; each is callable as ``metric(expected, detected,
+index)``. The plugin registry holds these and ``affiliation`` (see the module docstring)."""
 
 HEADLINE = "overlap"
 """The name of the metric reports lead with."""

@@ -1,4 +1,5 @@
-"""Aggregation of a run's records: the per-job frame, F1 by dataset, seed, signal and kind.
+"""Aggregation of a run's records: the per-job frame, F1 and the score-based metrics by dataset,
+F1 by seed, signal and kind.
 
 Every function here is a pure function of the job records (the dicts a run folder holds, one per
 detector x signal x seed job): the records are sorted first, so a resumed or merged run whose
@@ -27,6 +28,20 @@ Conventions used throughout:
   replicate, a (seed, repetition) pair (:func:`replicate_key`).
 * The point-adjusted metric credits a whole labelled interval as soon as one point of it is
   detected, which inflates its scores; its column header says ``(inflated)``.
+* **Affiliation** (``affiliation``, Huet et al. 2022) is an interval metric like the others: its
+  micro aggregation pools the zone precisions and recalls of the labelled events of the
+  dataset's signals (:func:`benchbench.evaluation.affiliation.affiliation`).
+* **Score-based metrics** (:data:`SCORE_METRICS`: ``auc_roc``, ``auc_pr``, ``vus_roc``,
+  ``vus_pr``, :mod:`benchbench.evaluation.score_metrics`) are read from a record's
+  ``score_metrics`` mapping (metric name -> float), which the report layer computes from the job's
+  stored scores and labels (:func:`benchbench.report.build.add_score_metrics`), not the job: they
+  do not depend on the thresholding, and a run made before they existed gains them. They
+  aggregate over signals as a **mean per seed** (over the dataset's ok jobs of that seed that
+  have them), then mean ± std over seeds. A job has none when its scores file cannot be read
+  (the report warns) or when its test part has one class only (no labelled anomalous timestep,
+  or only anomalous ones): there no ranking of the scores is better than another, so such a
+  signal is left out of the score-based metrics rather than entered at a chance value;
+  ``score_signals`` counts the signals that enter them.
 """
 
 from __future__ import annotations
@@ -41,9 +56,13 @@ import numpy as np
 import pandas as pd
 
 from benchbench.evaluation.metrics import HEADLINE, MetricResult, combine, macro_f1
+from benchbench.evaluation.score_metrics import SCORE_METRICS
 
 __all__ = [
     "METRIC_ORDER",
+    "SCORE_METRICS",
+    "SCORE_KEY",
+    "SCORE_LABELS",
     "INFLATED_METRICS",
     "MISSING",
     "missing_record",
@@ -53,9 +72,14 @@ __all__ = [
     "sort_records",
     "metric_names",
     "metric_column",
+    "metric_label",
+    "metric_choices",
+    "resolve_metric",
     "job_metric",
+    "job_score",
     "results_frame",
     "dataset_table",
+    "metric_table",
     "replicate_key",
     "seed_table",
     "signal_groups",
@@ -72,7 +96,15 @@ METRIC_ORDER: tuple[str, ...] = (
     "weighted_segment",
     "point_adjusted",
     "range_based",
+    "affiliation",
 )
+
+#: The key of a record's score-based metrics (metric name -> float), see the module docstring.
+SCORE_KEY = "score_metrics"
+
+#: How the score-based metrics are named in titles and headers meant for people.
+SCORE_LABELS: dict[str, str] = {"auc_roc": "AUC-ROC", "auc_pr": "AUC-PR", "vus_roc": "VUS-ROC",
+                                "vus_pr": "VUS-PR"}
 
 #: The status of a planned job without a readable record (see :func:`missing_record`).
 MISSING = "missing"
@@ -215,6 +247,40 @@ def metric_column(metric: str) -> str:
     return f"{name} (inflated)" if metric in INFLATED_METRICS else name
 
 
+def metric_label(metric: str) -> str:
+    """A metric's name for titles: ``VUS-PR`` for a score-based one, ``overlap F1`` for an interval
+    metric (by the F1 of which it is shown)."""
+    return SCORE_LABELS.get(metric, f"{metric} F1")
+
+
+def metric_choices(records: Iterable[Mapping[str, Any]] = ()) -> list[str]:
+    """The names :func:`resolve_metric` accepts, in report order: ``<metric>_f1`` for every
+    interval metric (the built-ins of :data:`METRIC_ORDER`, then any other found in the records),
+    then the score-based metrics (:data:`SCORE_METRICS`)."""
+    interval = list(dict.fromkeys([*METRIC_ORDER, *metric_names(records)]))
+    return [f"{m}_f1" for m in interval] + list(SCORE_METRICS)
+
+
+def resolve_metric(name: str, records: Iterable[Mapping[str, Any]] = ()) -> str:
+    """The metric a table or figure should show for ``name``: a score-based metric (``vus_pr``)
+    as it is, an interval metric's F1 (``overlap_f1``, or just ``overlap``) as the interval
+    metric's name (``overlap``).
+
+    Raises:
+        ValueError: ``name`` is none of :func:`metric_choices`; the message lists them.
+    """
+    recs = list(records)
+    choices = metric_choices(recs)
+    key = str(name)
+    if key in SCORE_METRICS:
+        return key
+    base = key[: -len("_f1")] if key.endswith("_f1") else key
+    if f"{base}_f1" in choices:
+        return base
+    raise ValueError(f"unknown metric {name!r}: choose one of {', '.join(choices)} (an interval "
+                     "metric's F1 may also be named without _f1)")
+
+
 def job_metric(rec: Mapping[str, Any], metric: str = HEADLINE) -> MetricResult | None:
     """A job record's :class:`MetricResult` for ``metric``, rebuilt from its four components.
 
@@ -232,6 +298,16 @@ def job_metric(rec: Mapping[str, Any], metric: str = HEADLINE) -> MetricResult |
         return MetricResult(*comps)
     except ValueError:  # negative, non-finite or numerator above denominator: unusable
         return None
+
+
+def job_score(rec: Mapping[str, Any], metric: str) -> float:
+    """A job record's score-based ``metric`` (see :data:`SCORE_KEY`); NaN when the job is not ok
+    or has no finite value in ``[0, 1]`` for it."""
+    if not _is_ok(rec):
+        return math.nan
+    values = rec.get(SCORE_KEY)
+    value = _as_float(values.get(metric)) if isinstance(values, Mapping) else math.nan
+    return value if 0.0 <= value <= 1.0 else math.nan
 
 
 def _as_float(value: Any) -> float:
@@ -254,8 +330,10 @@ def results_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
 
     Columns: ``dataset, signal, kind, detector, seed, repetition, status``; for each metric (see
     :func:`metric_names`) ``<metric>_f1, <metric>_precision, <metric>_recall`` as recorded by the
-    job (NaN for failed and missing jobs); ``overlap_tp, overlap_fp, overlap_fn`` as nullable
-    integers (tp = recall_num, fn = recall_den - recall_num, fp = precision_den - precision_num);
+    job (NaN for failed and missing jobs); the score-based metrics ``auc_roc, auc_pr, vus_roc,
+    vus_pr`` (:func:`job_score`: NaN for a job without them); ``overlap_tp, overlap_fp,
+    overlap_fn`` as nullable integers (tp = recall_num, fn = recall_den - recall_num, fp =
+    precision_den - precision_num);
     then ``n_detected, n_expected`` (nullable integers, empty for a missing job),
     ``fit_seconds, score_seconds, device`` and ``error`` (the first line of the error message of a
     failed job; ``no record`` or ``corrupt record <path>`` for a missing one). A missing job is a
@@ -264,7 +342,7 @@ def results_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     recs = sort_records(records)
     metrics = metric_names(recs)
     metric_cols = [f"{m}_{part}" for m in metrics for part in ("f1", "precision", "recall")]
-    columns = _RESULT_BASE_COLUMNS + metric_cols + _RESULT_TAIL_COLUMNS
+    columns = _RESULT_BASE_COLUMNS + metric_cols + list(SCORE_METRICS) + _RESULT_TAIL_COLUMNS
     rows: list[dict[str, Any]] = []
     for rec in recs:
         row: dict[str, Any] = {
@@ -281,6 +359,8 @@ def results_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
             values = recorded.get(m) if isinstance(recorded.get(m), Mapping) else {}
             for part in ("f1", "precision", "recall"):
                 row[f"{m}_{part}"] = _as_float(values.get(part))
+        for m in SCORE_METRICS:
+            row[m] = job_score(rec, m)
         head = job_metric(rec, HEADLINE)
         if head is None:
             tp = fp = fn = None
@@ -337,8 +417,25 @@ def _scored_signals(jobs: Iterable[Mapping[str, Any]]) -> set[str]:
     return {signal for signal, oks in by_signal.items() if all(oks)}
 
 
+def _seed_value(jobs: Sequence[Mapping[str, Any]], metric: str) -> float:
+    """One replicate's statistic of ``metric`` over its ok ``jobs``: the micro F1 of an interval
+    metric (NaN when a job lacks it), the mean over the jobs that have it of a score-based one
+    (NaN when none has)."""
+    if metric in SCORE_METRICS:
+        return _mean([job_score(r, metric) for r in jobs])
+    agg = _micro([job_metric(r, metric) for r in jobs])
+    return math.nan if agg is None else float(agg.f1)
+
+
+def _score_signals(jobs: Iterable[Mapping[str, Any]]) -> int:
+    """The distinct signals among ``jobs`` with some job that has score-based metrics."""
+    return len({str(r.get("signal")) for r in jobs
+                if any(not math.isnan(job_score(r, m)) for m in SCORE_METRICS)})
+
+
 def _dataset_columns(metrics: Sequence[str]) -> list[str]:
     others = [metric_column(m) for m in metrics if m != HEADLINE]
+    others += [col for m in SCORE_METRICS for col in (m, f"{m}_std")] + ["score_signals"]
     return (
         [
             "dataset",
@@ -377,6 +474,10 @@ def dataset_table(
     * ``overlap_precision``, ``overlap_recall``: micro, mean over seeds.
     * ``<metric>_f1`` for every other metric: micro F1, mean over seeds; the point-adjusted one is
       headed ``point_adjusted_f1 (inflated)``. NaN when a job lacks that metric's components.
+    * ``auc_roc``, ``auc_pr``, ``vus_roc``, ``vus_pr`` (always present) and their ``<name>_std``:
+      per seed the mean over the signals that have the score-based metric (:func:`job_score`),
+      then the mean and population std over seeds; NaN when no job has it. ``score_signals``:
+      the distinct signals that have them (see the module docstring for those that do not).
     * ``signals_scored``: signals whose every job (all seeds and repetitions) is ok, the ones in
       every seed's statistic; ``signals``, ``seeds``: distinct signals and seeds among all the
       jobs (ok, failed or missing: the planned ones when the records come with their missing
@@ -386,8 +487,9 @@ def dataset_table(
 
     Args:
         records: job records (any order).
-        metrics: the non-headline metrics to report, in this order; ``None``: every metric found
-            in the records (see :func:`metric_names`). The headline metric is always reported.
+        metrics: the non-headline interval metrics to report, in this order; ``None``: every
+            metric found in the records (see :func:`metric_names`). The headline metric and the
+            score-based metrics are always reported.
     """
     recs = sort_records(records)
     all_metrics = metric_names(recs) if metrics is None else [HEADLINE, *metrics]
@@ -408,6 +510,7 @@ def dataset_table(
 
         micro_f1, macro, prec, rec_ = [], [], [], []
         other: dict[str, list[float]] = {m: [] for m in all_metrics if m != HEADLINE}
+        scores: dict[str, list[float]] = {m: [] for m in SCORE_METRICS}
         for seed in seeds:
             jobs = by_seed[seed]
             head = [job_metric(r, HEADLINE) for r in jobs]
@@ -422,9 +525,8 @@ def dataset_table(
                 prec.append(float(agg.precision))
                 rec_.append(float(agg.recall))
                 macro.append(float(macro_f1(head)))
-            for m in other:
-                agg_m = _micro([job_metric(r, m) for r in jobs])
-                other[m].append(math.nan if agg_m is None else float(agg_m.f1))
+            for m, values in (*other.items(), *scores.items()):
+                values.append(_seed_value(jobs, m))
 
         row: dict[str, Any] = {
             "dataset": dataset,
@@ -437,6 +539,9 @@ def dataset_table(
         }
         for m, values in other.items():
             row[metric_column(m)] = _mean(values)
+        for m, values in scores.items():
+            row[m], row[f"{m}_std"] = _mean(values), _std(values)
+        row["score_signals"] = _score_signals(ok)
         row["signals_scored"] = len(_scored_signals(group))
         row["signals"] = len({str(r.get("signal")) for r in group})
         row["seeds"] = len({replicate_key(r) for r in group})
@@ -448,9 +553,42 @@ def dataset_table(
         rows.append(row)
 
     df = pd.DataFrame(rows, columns=columns)
-    for col in ("signals_scored", "signals", "seeds", "ok_seeds", "failed", "missing"):
+    for col in ("score_signals", "signals_scored", "signals", "seeds", "ok_seeds", "failed",
+                "missing"):
         df[col] = df[col].astype("int64")
     return df
+
+
+def metric_table(records: Iterable[Mapping[str, Any]], metric: str = HEADLINE) -> pd.DataFrame:
+    """One metric by dataset and detector, with its spread over seeds: the figures of a heatmap.
+
+    ``metric`` is an interval metric's name (its micro F1, as in :func:`dataset_table`) or a
+    score-based one (mean over signals per seed); any name :func:`resolve_metric` accepts. One row
+    per (dataset, detector), sorted: ``dataset, detector, value`` (mean over seeds), ``std``
+    (population, over seeds), ``ok_seeds``, ``failed``, ``missing`` (as in :func:`dataset_table`).
+
+    Raises:
+        ValueError: an unknown ``metric`` (see :func:`resolve_metric`).
+    """
+    recs = sort_records(records)
+    metric = resolve_metric(metric, recs)
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for rec in recs:
+        groups[(str(rec.get("dataset", "")), str(rec.get("detector", "")))].append(rec)
+    rows = []
+    for (dataset, detector), group in sorted(groups.items()):
+        by_seed: dict[Any, list[Mapping[str, Any]]] = defaultdict(list)
+        for rec in group:
+            if _is_ok(rec):
+                by_seed[replicate_key(rec)].append(rec)
+        values = [_seed_value(by_seed[seed], metric) for seed in sorted(by_seed)]
+        statuses = [job_status(r) for r in group]
+        rows.append({"dataset": dataset, "detector": detector, "value": _mean(values),
+                     "std": _std(values), "ok_seeds": len(by_seed),
+                     "failed": statuses.count("failed"), "missing": statuses.count(MISSING)})
+    columns = ["dataset", "detector", "value", "std", "ok_seeds", "failed", "missing"]
+    return pd.DataFrame(rows, columns=columns).astype(
+        {"ok_seeds": "int64", "failed": "int64", "missing": "int64"})
 
 
 def seed_table(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:

@@ -1,13 +1,14 @@
 """``report.html``: one self-contained page to read a run (tables and figures, no network).
 
-The page holds, in this order: the headline F1 table of each dataset, the per-signal F1 tables,
-the F1 heatmap, F1 against fit time (quality against cost), the per-seed spread, the training loss
-curves and one detection plot per signal, then the failed jobs and the missing ones (planned,
-but without a readable record). When jobs are missing, a warning under the title says
-``incomplete: N of M jobs missing`` and the tables count them. Figures are the PNGs that
-:func:`benchbench.report.plots.write_plots` drew into ``plots/``, embedded as base64 ``data:``
-URIs; the style sheet is inline and there is no script, so the file opens offline and can be
-mailed alone.
+The page holds, in this order: the headline table of each dataset (overlap F1 with the
+affiliation F1 and the score-based metrics beside it), the per-signal F1 tables, the heatmap (of
+overlap F1, or of the metric ``bench report --metric`` chose), F1 against fit time (quality
+against cost), the per-seed spread, the training loss curves and one detection plot per signal,
+then the failed jobs and the missing ones (planned, but without a readable record). When jobs
+are missing, a warning under the title says ``incomplete: N of M jobs missing`` and the tables
+count them. Figures are the PNGs that :func:`benchbench.report.plots.write_plots` drew into
+``plots/``, embedded as base64 ``data:`` URIs; the style sheet is inline and there is no script,
+so the file opens offline and can be mailed alone.
 
 Every text that comes from the run (dataset, signal, detector and kind names, which come from data
 files and plugins; error messages) is escaped with :func:`html.escape`, so a signal file named
@@ -31,14 +32,24 @@ from benchbench.evaluation.metrics import HEADLINE
 from benchbench.files import atomic_write, read_json
 from benchbench.report.aggregate import (
     MISSING,
+    SCORE_LABELS,
+    SCORE_METRICS,
     _first_line,
     coverage_line,
     dataset_table,
     job_status,
+    metric_column,
+    metric_label,
+    resolve_metric,
     seed_table,
     sort_records,
 )
-from benchbench.report.render import f1_micro_cell, signal_display_table, signals_cell
+from benchbench.report.render import (
+    f1_micro_cell,
+    score_cell,
+    signal_display_table,
+    signals_cell,
+)
 
 __all__ = ["REPORT_FILE", "render_html", "write_html_report"]
 
@@ -106,22 +117,30 @@ def _img(path: Path | None, alt: str) -> str:
 
 
 def _headline_section(df: pd.DataFrame) -> list[str]:
-    header = ["detector", "F1 micro", "F1 macro", "precision", "recall", "signals", "seeds",
+    affiliation = metric_column("affiliation")
+    header = ["detector", "F1 micro", "F1 macro", "precision", "recall", "affiliation F1",
+              *(SCORE_LABELS[m] for m in SCORE_METRICS), "score signals", "signals", "seeds",
               "failed jobs", "missing jobs", "fit s / job"]
     numeric = [False] + [True] * (len(header) - 1)
     out = ['<h2 id="headline">Headline F1 by dataset</h2>',
            f'<p class="note">{_e(HEADLINE)} F1: micro over the signals (tp / fp / fn summed), '
-           "mean &plusmn; population std over seeds; macro: mean of per-signal F1. Failed jobs "
-           "and missing jobs (planned, but without a readable record) are excluded from the "
-           "scores and counted in their own columns; signals: scored / planned (a signal is "
-           "scored when all its jobs are ok); an F1 marked (partial) is over the scored jobs "
-           "only.</p>"]
+           "mean &plusmn; population std over seeds; macro: mean of per-signal F1. Affiliation "
+           "F1 (Huet et al. 2022): precision and recall from the distance of the detections to "
+           "each labelled event, pooled over the dataset's events. AUC-ROC, AUC-PR, VUS-ROC and "
+           "VUS-PR come from the raw scores, independent of the thresholding: per seed the mean "
+           "over the signals whose test part has both normal and anomalous timesteps (score "
+           "signals), then mean &plusmn; std over seeds. Failed jobs and missing jobs (planned, "
+           "but without a readable record) are excluded from the scores and counted in their own "
+           "columns; signals: scored / planned (a signal is scored when all its jobs are ok); an "
+           "F1 marked (partial) is over the scored jobs only.</p>"]
     for dataset in sorted(df["dataset"].unique()):
         sub = df[df["dataset"] == dataset]
         rows = []
         for _, r in sub.iterrows():
             rows.append([r["detector"], f1_micro_cell(r), _num(r[f"{HEADLINE}_f1_macro"]),
                          _num(r[f"{HEADLINE}_precision"]), _num(r[f"{HEADLINE}_recall"]),
+                         _num(r[affiliation]) if affiliation in r else "n/a",
+                         *(score_cell(r, m) for m in SCORE_METRICS), int(r["score_signals"]),
                          signals_cell(r), int(r["seeds"]), int(r["failed"]), int(r["missing"]),
                          _num(r["fit_s_mean"], ".2f")])
         out.append(f"<h3>{_e(dataset)}</h3>")
@@ -223,20 +242,26 @@ def _meta(run_dir: Path, records: Sequence[Mapping[str, Any]]) -> str:
 
 
 def render_html(run_dir: Path | str, records: Iterable[Mapping[str, Any]],
-                figures_dir: Path | str | None = None) -> str:
+                figures_dir: Path | str | None = None, metric: str = HEADLINE) -> str:
     """The report page of a run as one string.
 
     Args:
         run_dir: the run folder (its ``config.json`` and ``environment.json`` fill the header).
-        records: the run's job records, any order.
+        records: the run's job records, any order; the score-based metrics show where they carry
+            them (:func:`benchbench.report.build.add_score_metrics`), ``n/a`` elsewhere.
         figures_dir: the folder :func:`benchbench.report.plots.write_plots` drew into (``plots/``);
             ``None``: no figures, each figure's place says so.
+        metric: the metric the heatmap shows (as given to ``write_plots``), named in its heading.
+
+    Raises:
+        ValueError: an unknown ``metric`` (see :func:`benchbench.report.aggregate.resolve_metric`).
     """
     from benchbench.report.plots import signal_plot_path
 
     run_dir = Path(run_dir)
     recs = sort_records(records)
     figs = Path(figures_dir) if figures_dir is not None else None
+    heat = metric_label(resolve_metric(metric, recs))
 
     def figure(name: str) -> Path | None:
         return None if figs is None else figs / name
@@ -254,7 +279,7 @@ def render_html(run_dir: Path | str, records: Iterable[Mapping[str, Any]],
              "<nav><ul>"
              '<li><a href="#headline">Headline F1 by dataset</a></li>'
              '<li><a href="#signals">F1 by signal</a></li>'
-             '<li><a href="#heatmap">F1 heatmap</a></li>'
+             f'<li><a href="#heatmap">{_e(heat)} heatmap</a></li>'
              '<li><a href="#cost">Quality against cost</a></li>'
              '<li><a href="#seeds">Per-seed spread</a></li>'
              '<li><a href="#losses">Loss curves</a></li>'
@@ -265,8 +290,8 @@ def render_html(run_dir: Path | str, records: Iterable[Mapping[str, Any]],
     else:
         parts += _headline_section(df)
         parts += _signal_section(recs)
-        parts += ['<h2 id="heatmap">F1 heatmap</h2>',
-                  _img(figure("f1_heatmap.png"), "F1 heatmap, detector by dataset")]
+        parts += [f'<h2 id="heatmap">{_e(heat)} heatmap</h2>',
+                  _img(figure("f1_heatmap.png"), f"{heat} heatmap, detector by dataset")]
         parts += ['<h2 id="cost">Quality against cost</h2>',
                   '<p class="note">Micro F1 against the mean fit time of a job, per detector and '
                   "dataset (error bars: std over seeds).</p>",
@@ -295,9 +320,9 @@ def render_html(run_dir: Path | str, records: Iterable[Mapping[str, Any]],
 
 
 def write_html_report(run_dir: Path | str, records: Iterable[Mapping[str, Any]],
-                      figures_dir: Path | str | None = None) -> Path:
+                      figures_dir: Path | str | None = None, metric: str = HEADLINE) -> Path:
     """Write :func:`render_html` to ``<run_dir>/report.html`` atomically; return its path."""
     path = Path(run_dir) / REPORT_FILE
-    text = render_html(run_dir, records, figures_dir)
+    text = render_html(run_dir, records, figures_dir, metric)
     atomic_write(path, lambda fh: fh.write(text))
     return path

@@ -1,5 +1,5 @@
-"""Figures of a run: one per signal, an F1 heatmap, F1 against fit time, the per-seed spread and
-the loss curves.
+"""Figures of a run: one per signal, a heatmap of one metric (overlap F1 by default), F1 against
+fit time, the per-seed spread and the loss curves.
 
 Everything is drawn from the job records and the score artifacts they point to (``npz`` files
 relative to the run folder, holding ``index (n,)``, ``values (n, c)`` and ``scores (n,)``), in a
@@ -15,6 +15,7 @@ import math
 import os
 import tempfile
 import textwrap
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -24,9 +25,22 @@ import numpy as np
 
 from benchbench.evaluation.metrics import HEADLINE
 from benchbench.files import safe_name
-from benchbench.report.aggregate import dataset_table, job_metric, seed_table, sort_records
+from benchbench.report.aggregate import (
+    SCORE_KEY,
+    SCORE_METRICS,
+    dataset_table,
+    job_metric,
+    job_score,
+    metric_label,
+    metric_table,
+    resolve_metric,
+    seed_table,
+    sort_records,
+)
 
 __all__ = [
+    "ScoresError",
+    "load_scores",
     "plot_signal",
     "plot_f1_heatmap",
     "plot_quality_vs_cost",
@@ -112,29 +126,62 @@ def _first_line(text: Any, limit: int = 140) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _load_scores(run_dir: Path, rec: Mapping[str, Any]) -> tuple[dict[str, np.ndarray] | None, str]:
-    """Load a job's score artifact: ``(arrays, "")`` or ``(None, reason)``."""
+class ScoresError(ValueError):
+    """A job's score artifact cannot be used: ``path`` (``None`` when the record names none) and
+    ``reason``; the message names both."""
+
+    def __init__(self, path: Path | None, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(reason if path is None else f"{path}: {reason}")
+
+
+def load_scores(run_dir: Path | str, rec: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """A job's score artifact (``scores/<job>.npz`` as the record's ``artifacts`` name it) as
+    ``{"index": (n,) float, "values": (n, c) float, "scores": (n,) float}``.
+
+    Raises:
+        ScoresError: the record names no artifact, or the file is absent, not an npz archive
+            (truncated, corrupt), lacks one of the three arrays, holds non-numbers, or its arrays
+            differ in length.
+    """
     rel = (rec.get("artifacts") or {}).get("scores")
     if not rel:
-        return None, "no scores artifact"
+        raise ScoresError(None, "the record names no scores file")
     path = Path(run_dir) / rel
     try:
         with np.load(path, allow_pickle=False) as npz:
-            index = np.asarray(npz["index"]).reshape(-1)
-            values = np.asarray(npz["values"], dtype=float)
-            scores = np.asarray(npz["scores"], dtype=float).reshape(-1)
-    except (OSError, KeyError, ValueError) as exc:
-        return None, f"scores unreadable: {type(exc).__name__}"
+            arrays = {}
+            for name in ("index", "values", "scores"):
+                if name not in npz.files:
+                    raise ScoresError(path, f"no array {name!r} in the archive")
+                arrays[name] = np.asarray(npz[name], dtype=float)
+    except FileNotFoundError:
+        raise ScoresError(path, "no such file") from None
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise ScoresError(path, f"not a readable npz archive (truncated or corrupt: {exc})"
+                          ) from None
+    except ScoresError:
+        raise
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise ScoresError(path, f"cannot be read: {type(exc).__name__}: {exc}") from None
+    index, values = arrays["index"].reshape(-1), arrays["values"]
+    scores = arrays["scores"].reshape(-1)
     if values.ndim == 1:
         values = values[:, None]
     elif values.ndim > 2:
         values = values.reshape(len(values), -1)
-    n = min(len(index), len(values), len(scores))
+    if not len(index) == len(values) == len(scores):
+        raise ScoresError(path, f"its arrays differ in length (index {len(index)}, values "
+                          f"{len(values)}, scores {len(scores)})")
+    return {"index": index, "values": values, "scores": scores}
+
+
+def _load_scores(run_dir: Path, rec: Mapping[str, Any]) -> tuple[dict[str, np.ndarray] | None, str]:
+    """:func:`load_scores` for a figure: ``(arrays, "")`` or ``(None, reason)``."""
     try:
-        index = index[:n].astype(float)
-    except (TypeError, ValueError):
-        index = np.arange(n, dtype=float)
-    return {"index": index, "values": values[:n], "scores": scores[:n]}, ""
+        return load_scores(run_dir, rec), ""
+    except ScoresError as exc:
+        return None, f"scores unavailable: {exc.reason}"
 
 
 def _shade(ax: Any, intervals: Iterable[Sequence[float]], color: str, alpha: float) -> None:
@@ -166,6 +213,13 @@ def _f1_text(rec: Mapping[str, Any]) -> str:
     return "n/a" if stored is None else f"{float(stored):.3f}"
 
 
+def _panel_title(det: str, rec: Mapping[str, Any]) -> str:
+    """``det (seed s): overlap F1 0.500``, then ``, VUS-PR 0.812`` when the job has it."""
+    title = f"{det} (seed {rec.get('seed')}): {HEADLINE} F1 {_f1_text(rec)}"
+    vus_pr = job_score(rec, "vus_pr") if rec.get(SCORE_KEY) else math.nan
+    return title if math.isnan(vus_pr) else f"{title}, {metric_label('vus_pr')} {vus_pr:.3f}"
+
+
 def _message(ax: Any, text: str, color: str = "0.3") -> None:
     ax.text(
         0.5,
@@ -187,7 +241,8 @@ def plot_signal(run_dir: Path, records_for_signal: list[dict], path: Path) -> No
     The top panel shows the signal's (scaled) test values against the index with the labelled
     intervals shaded red; below it one panel per detector (its lowest seed's job) with the score
     trace and the detected intervals shaded blue (labelled intervals faintly red for reference),
-    titled with the detector and its overlap F1. A failed job's panel reads
+    titled with the detector, its overlap F1 and, when the record carries the score-based metrics,
+    its VUS-PR. A failed job's panel reads
     ``failed: <first line of the error>`` (a missing job's ``missing: no record``); a job whose
     score artifact is missing says so. The values come from the first ok job (by detector, seed)
     whose artifact loads.
@@ -279,9 +334,7 @@ def plot_signal(run_dir: Path, records_for_signal: list[dict], path: Path) -> No
                 ax.set_facecolor("0.96")
                 continue
             data, reason = loaded.get(det, (None, "no scores"))
-            ax.set_title(
-                f"{det} (seed {seed}): {HEADLINE} F1 {_f1_text(rec)}", fontsize=10, loc="left"
-            )
+            ax.set_title(_panel_title(det, rec), fontsize=10, loc="left")
             _shade(ax, expected, LABEL_COLOR, 0.1)
             _shade(ax, [d[:2] for d in rec.get("detected") or []], DETECTED_COLOR, 0.3)
             if data is None:
@@ -298,22 +351,34 @@ def plot_signal(run_dir: Path, records_for_signal: list[dict], path: Path) -> No
         axes[-1].set_xlabel("index")
 
 
-def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
-    """Draw a detector x dataset heatmap of overlap F1 micro (mean over seeds) to ``path``.
+def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path,
+                    metric: str = HEADLINE) -> bool:
+    """Draw a detector x dataset heatmap of ``metric`` (mean over seeds) to ``path``.
 
-    Cells are annotated with the value (``± std`` with several seeds, and the number of failed
-    and missing jobs when any); the colour scale is fixed to 0..1. A cell without any ok job reads
-    ``failed`` (``missing`` when no job failed; ``-`` with no job). Returns ``False`` (writing
-    nothing) when there are no records.
+    ``metric`` is any name :func:`benchbench.report.aggregate.resolve_metric` accepts: an
+    interval metric (``overlap``, the default, or ``overlap_f1``), shown by its micro F1, or a
+    score-based one (``vus_pr``), a mean over signals per seed
+    (:func:`benchbench.report.aggregate.metric_table`). Cells are annotated with the value
+    (``± std`` with several seeds, and the number of failed and missing jobs when any); the
+    colour scale is fixed to 0..1. A cell without any ok job reads ``failed`` (``missing`` when
+    no job failed; ``-`` with no job). Returns ``False`` (writing nothing) when there are no
+    records.
+
+    Raises:
+        ValueError: an unknown ``metric``; the message lists the valid ones.
     """
-    df = dataset_table(records, metrics=[])
+    recs = sort_records(records)
+    metric = resolve_metric(metric, recs)
+    df = metric_table(recs, metric)
     if df.empty:
         return False
     datasets = sorted(df["dataset"].unique())
     detectors = sorted(df["detector"].unique())
     grid = np.full((len(detectors), len(datasets)), np.nan)
     notes: dict[tuple[int, int], str] = {}
-    micro, std = f"{HEADLINE}_f1_micro", f"{HEADLINE}_f1_micro_std"
+    micro, std = "value", "std"
+    label = metric_label(metric)
+    how = "mean over signals" if metric in SCORE_METRICS else "micro over signals"
     for _, row in df.iterrows():
         i, j = detectors.index(row["detector"]), datasets.index(row["dataset"])
         n_ok, failed, missing = int(row["ok_seeds"]), int(row["failed"]), int(row["missing"])
@@ -335,7 +400,7 @@ def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
     with _figure(path, figsize=(max(6.0, width), max(3.5, height))) as (plt, fig, ax):
         cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
         image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto")
-        fig.colorbar(image, ax=ax, label=f"{HEADLINE} F1 (micro)", fraction=0.05, pad=0.03)
+        fig.colorbar(image, ax=ax, label=label, fraction=0.05, pad=0.03)
         ax.set_xticks(range(len(datasets)), labels=[_first_line(d, 40) for d in datasets],
                       rotation=30, ha="right")
         ax.set_yticks(range(len(detectors)), labels=[_first_line(d, 30) for d in detectors])
@@ -347,10 +412,7 @@ def plot_f1_heatmap(records: Iterable[Mapping[str, Any]], path: Path) -> bool:
                 text = notes.get((i, j), "-")
                 color = "black" if math.isnan(value) or value >= 0.55 else "white"
                 ax.text(j, i, text, ha="center", va="center", color=color, fontsize=9)
-        ax.set_title(
-            f"{HEADLINE} F1\n(micro over signals, mean over seeds; failed jobs excluded)",
-            fontsize=10,
-        )
+        ax.set_title(f"{label}\n({how}, mean over seeds; failed jobs excluded)", fontsize=10)
     return True
 
 
@@ -528,24 +590,28 @@ def signal_plot_path(out_dir: Path, dataset: str, signal: str) -> Path:
 
 
 def write_plots(
-    run_dir: Path, records: Iterable[Mapping[str, Any]], out_dir: Path | None = None
+    run_dir: Path, records: Iterable[Mapping[str, Any]], out_dir: Path | None = None,
+    metric: str = HEADLINE,
 ) -> list[Path]:
     """Write a run's figures and return their paths (in a fixed order).
 
-    Into ``out_dir`` (default ``run_dir / "plots"``): ``f1_heatmap.png``,
+    Into ``out_dir`` (default ``run_dir / "plots"``): ``f1_heatmap.png`` (the heatmap of
+    ``metric``, see :func:`plot_f1_heatmap`; an unknown name raises :class:`ValueError` before
+    anything is drawn),
     ``quality_vs_cost.png`` (when some job is ok), ``seed_spread.png`` (only when some dataset
     and detector have several seeds), ``loss_curves.png`` (only when some job has a loss history)
     and ``signals/<dataset>__<signal>.png`` for every signal (:func:`signal_plot_path`; file names
     made safe with :func:`benchbench.files.safe_name`).
     """
     run_dir = Path(run_dir)
+    recs = sort_records(records)
+    metric = resolve_metric(metric, recs)
     out = Path(out_dir) if out_dir is not None else run_dir / "plots"
     out.mkdir(parents=True, exist_ok=True)
-    recs = sort_records(records)
     written: list[Path] = []
 
     heatmap = out / "f1_heatmap.png"
-    if plot_f1_heatmap(recs, heatmap):
+    if plot_f1_heatmap(recs, heatmap, metric):
         written.append(heatmap)
     cost = out / "quality_vs_cost.png"
     if plot_quality_vs_cost(recs, cost):

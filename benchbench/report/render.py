@@ -19,6 +19,8 @@ from benchbench.evaluation.metrics import HEADLINE
 from benchbench.files import atomic_write
 from benchbench.report.aggregate import (
     MISSING,
+    SCORE_LABELS,
+    SCORE_METRICS,
     cell_f1,
     coverage_line,
     dataset_table,
@@ -36,6 +38,7 @@ __all__ = [
     "dataset_display_table",
     "kind_display_table",
     "f1_micro_cell",
+    "score_cell",
     "signals_cell",
     "latex_escape",
     "to_markdown",
@@ -106,17 +109,29 @@ def dataset_display_table(df: pd.DataFrame, floatfmt: str = ".3f") -> pd.DataFra
     The micro F1 and its std merge into one ``overlap_f1_micro`` cell (``0.812 ± 0.031``, just
     the mean with one seed), followed by ``(partial)`` when it covers only part of the planned
     signals (:func:`~benchbench.report.aggregate.is_partial`); rows without any ok job read
-    ``failed`` (or ``missing`` when no job failed); ``signals`` reads ``scored/planned``
-    (``15/16``) and the ``signals_scored`` and ``ok_seeds`` columns are dropped; other numbers are
-    formatted with ``floatfmt``.
+    ``failed`` (or ``missing`` when no job failed); each score-based metric and its std merge the
+    same way into one cell (``n/a`` when no job has it, :func:`score_cell`); ``signals`` reads
+    ``scored/planned`` (``15/16``) and the ``signals_scored`` and ``ok_seeds`` columns are
+    dropped; other numbers are formatted with ``floatfmt``.
     """
     micro, std = f"{HEADLINE}_f1_micro", f"{HEADLINE}_f1_micro_std"
-    out = df.drop(columns=[std, "ok_seeds", "signals_scored"], errors="ignore").astype(object)
+    drop = [std, "ok_seeds", "signals_scored", *(f"{m}_std" for m in SCORE_METRICS)]
+    out = df.drop(columns=drop, errors="ignore").astype(object)
+    scores = [m for m in SCORE_METRICS if m in df.columns]
     for i in range(len(df)):
         row = df.iloc[i]
         out.iloc[i, out.columns.get_loc("signals")] = signals_cell(row)
         out.iloc[i, out.columns.get_loc(micro)] = f1_micro_cell(row, floatfmt)
+        for m in scores:
+            out.iloc[i, out.columns.get_loc(m)] = score_cell(row, m, floatfmt)
     return out
+
+
+def score_cell(row: pd.Series, metric: str, floatfmt: str = ".3f") -> str:
+    """A score-based metric of a :func:`dataset_table` row as ``mean ± std`` over its ok seeds
+    (just the mean with one); ``n/a`` when no job of the row has it."""
+    return format_mean_std(float(row[metric]), float(row[f"{metric}_std"]), int(row["ok_seeds"]),
+                           floatfmt)
 
 
 def signals_cell(row: pd.Series) -> str:
@@ -186,7 +201,8 @@ _NUMERIC_WORDS = {"", "failed", MISSING, "n/a"}
 
 
 def _right_aligned(column: pd.Series) -> bool:
-    """Whether a column holds numbers (or numbers rendered as text) and should align right."""
+    """Whether a column holds numbers (or numbers rendered as text) and should align right; a
+    column of ``n/a`` cells only (a metric no job has) is one of numbers."""
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column):
         return True
     seen = False
@@ -198,6 +214,7 @@ def _right_aligned(column: pd.Series) -> bool:
             continue
         text = str(value).strip()
         if text in _NUMERIC_WORDS:
+            seen = seen or text == "n/a"
             continue
         if not _NUMERIC_TEXT.match(text):
             return False
@@ -317,7 +334,12 @@ _NOTES = (
     "Failed jobs and missing jobs (planned, but no readable record) are excluded from all scores "
     "and counted in `failed` and `missing`; `signals` is scored/planned (a signal is scored when "
     "all its jobs are ok), and an F1 marked (partial) is over the scored jobs only. "
-    "Point-adjusted scores are inflated by construction."
+    "Point-adjusted scores are inflated by construction. "
+    "Affiliation (Huet et al. 2022): precision and recall by the distance of the detections to "
+    "each labelled event, pooled over the events of the dataset's signals. "
+    "AUC-ROC, AUC-PR, VUS-ROC, VUS-PR: from each job's raw scores, independent of the "
+    "thresholding; per seed the mean over the signals whose test part has both normal and "
+    "anomalous timesteps (`score_signals` counts them), then mean ± population std over seeds."
 )
 
 
@@ -363,7 +385,8 @@ def write_tables(records: Iterable[Mapping[str, Any]], out_dir: Path) -> dict[st
         + "\n"
         + to_latex(
             by_dataset_display,
-            caption="Overlap F1 by dataset and detector (failed and missing jobs excluded).",
+            caption="Overlap F1 and the other metrics by dataset and detector (failed and "
+            "missing jobs excluded).",
             label="tab:f1_by_dataset",
         ),
         "f1_by_signal.csv": by_signal.to_csv(index=False, lineterminator="\n"),
@@ -403,8 +426,10 @@ def headline_text(records: Iterable[Mapping[str, Any]], floatfmt: str = ".3f") -
     """A compact plain-text table of the headline results for the end of a run.
 
     One line per (dataset, detector): overlap F1 micro (``± std`` when several seeds; a ``*``
-    when it covers only part of the planned signals, explained under the table), macro F1,
-    precision, recall, signals scored/planned, failed and missing jobs and mean fit seconds.
+    when it covers only part of the planned signals, explained under the table), VUS-PR (mean
+    over signals, ``± std`` over seeds; ``-`` when no job has it), overlap precision and recall,
+    signals scored/planned, failed and missing jobs and mean fit seconds (the macro F1 and the
+    other metrics are in the tables).
     The first line reads ``incomplete: N of M jobs missing`` when the records include missing
     jobs. Dataset and detector names are clipped so a line fits in 100 columns. Returns
     ``"no results"`` when there are no records.
@@ -417,8 +442,8 @@ def headline_text(records: Iterable[Mapping[str, Any]], floatfmt: str = ".3f") -
     def num(value: float, fmt: str = floatfmt) -> str:
         return "-" if _is_missing(value) else format(float(value), fmt)
 
-    header = ["dataset", "detector", "F1 micro", "macro", "prec", "recall", "signals", "failed",
-              "missing", "fit s"]
+    header = ["dataset", "detector", "F1 micro", SCORE_LABELS["vus_pr"], "prec", "recall",
+              "signals", "failed", "missing", "fit s"]
     rows = []
     for _, r in df.iterrows():
         rows.append(
@@ -426,7 +451,7 @@ def headline_text(records: Iterable[Mapping[str, Any]], floatfmt: str = ".3f") -
                 str(r["dataset"]),
                 str(r["detector"]),
                 f1_micro_cell(r, floatfmt, partial="*"),
-                num(r[f"{HEADLINE}_f1_macro"]),
+                "-" if _is_missing(r["vus_pr"]) else score_cell(r, "vus_pr", floatfmt),
                 num(r[f"{HEADLINE}_precision"]),
                 num(r[f"{HEADLINE}_recall"]),
                 signals_cell(r),
@@ -437,8 +462,8 @@ def headline_text(records: Iterable[Mapping[str, Any]], floatfmt: str = ".3f") -
         )
     right = [False, False] + [True] * (len(header) - 2)
     widths = [max(len(header[j]), *(len(row[j]) for row in rows)) for j in range(len(header))]
-    # clip the names (dataset first, then detector, down to 12 each) until a line fits
-    while sum(widths) + 2 * (len(widths) - 1) > 100 and max(widths[:2]) > 12:
+    # clip the names (the longer first, down to 8 each) until a line fits
+    while sum(widths) + 2 * (len(widths) - 1) > 100 and max(widths[:2]) > 8:
         j = 0 if widths[0] >= widths[1] else 1
         widths[j] -= 1
     for row in rows:
@@ -450,8 +475,8 @@ def headline_text(records: Iterable[Mapping[str, Any]], floatfmt: str = ".3f") -
         ).rstrip()
 
     title = (
-        f"{HEADLINE} F1 by dataset and detector (micro over signals, mean ± std over seeds; "
-        "ok jobs only)"
+        f"{HEADLINE} F1 by dataset and detector (micro; VUS-PR: mean over signals), ± std over "
+        "seeds, ok jobs"
     )
     out = [_clip(title, 100), line(header), line(["-" * w for w in widths])]
     out += [line(row) for row in rows]

@@ -56,6 +56,7 @@ def warm_up(plugins_dir: str | None = None) -> None:
     import sklearn.base  # noqa: F401 - detectors' get_params/set_params, imported on first use
 
     import benchbench.data.preprocessing  # noqa: F401
+    import benchbench.evaluation.affiliation  # noqa: F401
     import benchbench.evaluation.metrics  # noqa: F401
     import benchbench.evaluation.thresholding  # noqa: F401
 
