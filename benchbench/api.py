@@ -222,7 +222,10 @@ def run_benchmark(config: RunConfig | None, registries: Registries | None = None
     except Exception as exc:  # noqa: BLE001 - a harness bug: keep the records, log it, name it
         raise RunFailed(run_dir, f"{type(exc).__name__}: {exc}", _log_error(run_dir, exc)) from exc
     if summary.skipped == summary.total and (run_dir / "results.csv").exists():
-        records = RunStore(run_dir).load_records()  # finished before: nothing to rewrite
+        from benchbench.report.build import load_run_records
+
+        # finished before: nothing to rewrite (the score metrics come from the report's cache)
+        records = load_run_records(run_dir, score_metrics=True).records
         return RunOutcome(summary, Report(run_dir, len(records), headline_text(records), []))
     try:
         report = build_report(run_dir, plots=plots)

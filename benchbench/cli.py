@@ -97,6 +97,13 @@ class _Commands(click.Group):
             ctx.exit(1)
 
 
+_METRIC = click.option(
+    "--metric", default="overlap_f1", show_default=True, metavar="NAME",
+    help="The metric of the heatmap, the rank analysis and the comparison: an interval "
+         "metric's F1 (overlap_f1, affiliation_f1, ...; or without _f1) or a score-based one "
+         "(auc_roc, auc_pr, vus_roc, vus_pr).")
+
+
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="benchbench")
 @click.option("--plugins-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -261,15 +268,19 @@ def list_(ctx: click.Context, what: str) -> None:
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--no-plots", is_flag=True, help="Rebuild the tables only.")
+@_METRIC
 @_VERBOSE
-def report(run_dir: Path, no_plots: bool) -> None:
-    """Rebuild results.csv, tables, plots and report.html of RUN_DIR from its job records."""
+def report(run_dir: Path, no_plots: bool, metric: str) -> None:
+    """Rebuild results.csv, tables, plots and report.html of RUN_DIR from its job records.
+
+    The score-based metrics (AUC-ROC/PR, VUS-ROC/PR) come from the stored scores, so a run made
+    before they existed gains them without retraining."""
     from benchbench.report.build import build_report
     from benchbench.run.records import RunFolderError
 
     try:
-        rep = build_report(run_dir, plots=not no_plots)
-    except (FileNotFoundError, RunFolderError) as exc:
+        rep = build_report(run_dir, plots=not no_plots, metric=metric)
+    except (FileNotFoundError, RunFolderError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
     for line in rep.warnings:
         click.echo(f"warning: {line}", err=True)
@@ -284,8 +295,9 @@ def report(run_dir: Path, no_plots: bool) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Markdown file to write (a .csv goes beside it) [default: "
                    "RUN_B/compare-<RUN_A name>.md].")
+@_METRIC
 @_VERBOSE
-def compare(run_a: Path, run_b: Path, output: Path | None) -> None:
+def compare(run_a: Path, run_b: Path, output: Path | None, metric: str) -> None:
     """Per-dataset F1 of RUN_B against RUN_A: difference and seed spread, printed and written."""
     from benchbench.report.compare import (
         CompareError,
@@ -295,13 +307,14 @@ def compare(run_a: Path, run_b: Path, output: Path | None) -> None:
     )
 
     try:
-        result = comparison(run_a, run_b)
+        result = comparison(run_a, run_b, metric=metric)
     except CompareError as exc:
         raise click.UsageError(str(exc)) from exc
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
-    click.echo(comparison_markdown(result.table, run_a, run_b))
-    for path in write_comparison(result.table, run_a, run_b, output, result.notes):
+    click.echo(comparison_markdown(result.table, run_a, run_b, metric=result.metric))
+    for path in write_comparison(result.table, run_a, run_b, output, result.notes,
+                                 metric=result.metric):
         click.echo(f"wrote {path}")
 
 

@@ -27,7 +27,9 @@ except ImportError:  # pragma: no cover
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 XSS = "<img src=x onerror=alert(1)>"
-FIXED_FIGURES = 3  # heatmap, quality against cost, loss curves (+ the seed spread with seeds)
+# heatmap, critical-difference diagram (one dataset), quality against cost, loss curves (+ the
+# seed spread with seeds)
+FIXED_FIGURES = 4
 
 
 class Page(HTMLParser):
@@ -133,6 +135,8 @@ def check_full_report(run_dir: Path, n_signals: int, n_seeds: int = 1) -> None:
     assert len(page.imgs) == FIXED_FIGURES + (n_seeds > 1) + n_signals
     alts = [img["alt"] for img in page.imgs]
     assert ("per-seed F1 by detector" in alts) == (n_seeds > 1)
+    assert "critical-difference diagram of overlap_f1 on synthetic" in alts
+    assert (run_dir / "plots" / "critical_difference_overlap.png").is_file()
     (headline,) = tables(page, "headline", "synthetic")
     assert [row[0] for row in headline["rows"]] == detectors
     assert all(row[1] not in ("", "n/a", "failed") for row in headline["rows"])

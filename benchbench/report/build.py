@@ -323,6 +323,7 @@ def build_report(run_dir: Path | str, plots: bool = True, metric: str = HEADLINE
             names.
     """
     from benchbench.report.aggregate import resolve_metric, results_frame
+    from benchbench.report.cd_diagram import write_critical_difference
     from benchbench.report.html import write_html_report
     from benchbench.report.plots import write_plots
     from benchbench.report.render import headline_text, write_tables
@@ -341,6 +342,7 @@ def build_report(run_dir: Path | str, plots: bool = True, metric: str = HEADLINE
     files.append(csv_path)
     if records:
         files.extend(write_tables(records, run_dir / "tables").values())
+        files.extend(write_critical_difference(run_dir, frame, metric=metric, plots=plots))
         if plots:
             files.extend(write_plots(run_dir, records, metric=metric))
     files.append(write_html_report(run_dir, records, run_dir / "plots" if plots else None,

@@ -189,6 +189,54 @@ def _seed_section(records: Sequence[Mapping[str, Any]], figure: Path | None) -> 
                    css="seeds", numeric=[False, False, True, False, True, True])]
 
 
+def _ranks_section(records: Sequence[Mapping[str, Any]], metric: str,
+                   figs: Path | None) -> list[str]:
+    """Per dataset: the critical-difference diagram of ``metric``, the average ranks with the
+    Friedman test, and the pairs that differ (:mod:`benchbench.report.stats`)."""
+    from benchbench.report.aggregate import results_frame
+    from benchbench.report.cd_diagram import critical_difference_path
+    from benchbench.report.stats import (
+        ALPHA,
+        canonical_metric,
+        rank_analysis,
+        signal_scores,
+        value_column,
+    )
+
+    frame = results_frame(records)
+    name, label = canonical_metric(frame, metric), value_column(frame, metric)
+    analyses = rank_analysis(signal_scores(frame, metric))
+    parts = [f'<h2 id="ranks">Average ranks by {_e(label)}</h2>',
+             '<p class="note">Rank 1 = best on a signal (mean over seeds; ties share the average '
+             "rank), over the signals every detector scored. Friedman test over the detectors; "
+             "bars join detectors that no pairwise Wilcoxon signed-rank test (Holm-corrected, "
+             f"alpha {ALPHA:g}) separates. Few signals make every test weak. Tables: "
+             f"tables/ranks_{_e(name)}.md.</p>"]
+    if not analyses:
+        parts.append('<p class="note">Not analysed: fewer than 2 detectors scored a common '
+                     "signal.</p>")
+    several = frame["dataset"].astype(str).nunique() > 1
+    for dataset, an in analyses.items():
+        parts.append(f'<h3>{_e(dataset)}</h3>')
+        path = None if figs is None else critical_difference_path(figs, name, dataset, several)
+        parts.append(_img(path, f"critical-difference diagram of {label} on {dataset}"))
+        friedman = ("not defined (fewer than 3 detectors or 2 signals)"
+                    if an.friedman_p is None else f"p = {an.friedman_p:.3g}")
+        parts.append(f'<p class="note">{an.n_signals} signal(s); Friedman: {_e(friedman)}.</p>')
+        rows = [[det, _num(an.ranks[det], ".2f"), _num(an.means[det])] for det in an.detectors]
+        parts.append(_table(["detector", "average rank", "mean"], rows, css="ranks",
+                            numeric=[False, True, True]))
+        sig = an.significant_pairs()
+        if sig:
+            rows = [[pair.a, pair.b, f"{pair.wins}/{pair.ties}/{pair.losses}",
+                     _num(pair.p_holm, ".3g"), _num(pair.effect, ".2f")] for pair in sig]
+            parts.append(_table(["better", "worse", "wins/ties/losses", "p (Holm)", "effect"],
+                                rows, css="pairs", numeric=[False, False, False, True, True]))
+        else:
+            parts.append(f'<p class="note">No pair differs at alpha {ALPHA:g}.</p>')
+    return parts
+
+
 def _failed_section(records: Sequence[Mapping[str, Any]]) -> list[str]:
     failed = [r for r in records if job_status(r) == "failed"]
     missing = [r for r in records if job_status(r) == MISSING]
@@ -280,6 +328,7 @@ def render_html(run_dir: Path | str, records: Iterable[Mapping[str, Any]],
              '<li><a href="#headline">Headline F1 by dataset</a></li>'
              '<li><a href="#signals">F1 by signal</a></li>'
              f'<li><a href="#heatmap">{_e(heat)} heatmap</a></li>'
+             '<li><a href="#ranks">Average ranks and critical differences</a></li>'
              '<li><a href="#cost">Quality against cost</a></li>'
              '<li><a href="#seeds">Per-seed spread</a></li>'
              '<li><a href="#losses">Loss curves</a></li>'
@@ -292,6 +341,7 @@ def render_html(run_dir: Path | str, records: Iterable[Mapping[str, Any]],
         parts += _signal_section(recs)
         parts += [f'<h2 id="heatmap">{_e(heat)} heatmap</h2>',
                   _img(figure("f1_heatmap.png"), f"{heat} heatmap, detector by dataset")]
+        parts += _ranks_section(recs, metric, figs)
         parts += ['<h2 id="cost">Quality against cost</h2>',
                   '<p class="note">Micro F1 against the mean fit time of a job, per detector and '
                   "dataset (error bars: std over seeds).</p>",
