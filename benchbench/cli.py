@@ -80,15 +80,15 @@ class _Commands(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - one line for the user, never a traceback
-            if ctx.obj and ctx.obj.get("verbose"):
+            verbose = bool(ctx.obj and ctx.obj.get("verbose"))
+            if verbose:
                 import traceback
 
                 traceback.print_exception(type(exc), exc, exc.__traceback__)
-            log = getattr(exc, "log_path", None)
-            where = f"the traceback is in {log}" if log else "the traceback"
             click.echo(f"Error: {_error_line(exc)}", err=True)
-            if not (ctx.obj and ctx.obj.get("verbose")):
-                click.echo(f"({where}; --verbose shows it)" if log else
+            log = getattr(exc, "log_path", None)
+            if not verbose:
+                click.echo(f"(the traceback is in {log}; --verbose shows it)" if log else
                            "(--verbose shows the traceback)", err=True)
             run_dir = getattr(exc, "run_dir", None)
             if run_dir is not None:
