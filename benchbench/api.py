@@ -157,7 +157,7 @@ def load_run(run_dir: Path) -> tuple[RunConfig, list[Job]]:
 
 
 def check_output(output: Path) -> None:
-    """Fail early, before planning, when the output root cannot hold a run folder.
+    """Fail before the run folder is made when the output root cannot hold one.
 
     Raises:
         RunError: naming the path and the reason (a file in the way, no permission, ...).
