@@ -1,14 +1,15 @@
 """``report.html``: one self-contained page to read a run (tables and figures, no network).
 
-The page holds, in this order: the headline table of each dataset (overlap F1 with the
-affiliation F1 and the score-based metrics beside it), the per-signal F1 tables, the heatmap (of
-overlap F1, or of the metric ``bench report --metric`` chose), F1 against fit time (quality
+The page holds, in this order: the headline table of each dataset (overlap F1 with the affiliation
+F1 and the score-based metrics beside it; below it Orion 0.7.1's published overlap F1 when the
+dataset matches one of Orion's columns, e.g. ``nab:Art``), the per-signal F1 tables, the heatmap
+(of overlap F1, or of the metric ``bench report --metric`` chose), F1 against fit time (quality
 against cost), the per-seed spread, the training loss curves and one detection plot per signal,
-then the failed jobs and the missing ones (planned, but without a readable record). When jobs
-are missing, a warning under the title says ``incomplete: N of M jobs missing`` and the tables
-count them. Figures are the PNGs that :func:`benchbench.report.plots.write_plots` drew into
-``plots/``, embedded as base64 ``data:`` URIs; the style sheet is inline and there is no script,
-so the file opens offline and can be mailed alone.
+then the failed jobs and the missing ones (planned, but without a readable record). When jobs are
+missing, a warning under the title says ``incomplete: N of M jobs missing`` and the tables count
+them. Figures are the PNGs that :func:`benchbench.report.plots.write_plots` drew into ``plots/``,
+embedded as base64 ``data:`` URIs; the style sheet is inline and there is no script, so the file
+opens offline and can be mailed alone.
 
 Every text that comes from the run (dataset, signal, detector and kind names, which come from data
 files and plugins; error messages) is escaped with :func:`html.escape`, so a signal file named
@@ -45,7 +46,9 @@ from benchbench.report.aggregate import (
     sort_records,
 )
 from benchbench.report.render import (
+    REFERENCE_TITLE,
     f1_micro_cell,
+    reference_table,
     score_cell,
     signal_display_table,
     signals_cell,
@@ -146,7 +149,26 @@ def _headline_section(df: pd.DataFrame) -> list[str]:
         out.append(f"<h3>{_e(dataset)}</h3>")
         out.append(_table(header, rows, css="headline", numeric=numeric,
                           attrs={"data-dataset": dataset}))
+        out += _reference_rows(str(dataset))
     return out
+
+
+def _reference_rows(dataset: str) -> list[str]:
+    """Orion 0.7.1's published overlap F1 for ``dataset`` when it matches one of Orion's columns
+    (:func:`benchbench.report.render.reference_table`); nothing otherwise."""
+    from benchbench.report.reference import ORION_CAVEAT, ORION_SOURCE, orion_column, orion_signals
+
+    table = reference_table([dataset])
+    if table is None:
+        return []
+    column = orion_column(dataset)
+    signals = orion_signals().get(str(column))
+    counted = f", {signals} signals there" if signals is not None else ""
+    rows = [[r["pipeline"], _num(r[dataset])] for _, r in table.iterrows()]
+    return [f'<p class="note">{_e(REFERENCE_TITLE)}: Orion\'s column {_e(column)}{counted}; '
+            f"{_e(ORION_SOURCE)}. {_e(ORION_CAVEAT)}</p>",
+            _table(["pipeline", "overlap F1 (published)"], rows, css="reference",
+                   numeric=[False, True], attrs={"data-dataset": dataset})]
 
 
 def _signal_section(records: Sequence[Mapping[str, Any]]) -> list[str]:

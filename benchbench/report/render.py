@@ -45,6 +45,8 @@ __all__ = [
     "to_latex",
     "write_tables",
     "headline_text",
+    "reference_table",
+    "reference_text",
 ]
 
 
@@ -343,6 +345,65 @@ _NOTES = (
 )
 
 
+#: The title of the reference rows beside a run's per-dataset figures.
+REFERENCE_TITLE = "Reference: Orion 0.7.1 (published overlap F1)"
+
+
+def reference_table(datasets: Iterable[str]) -> pd.DataFrame | None:
+    """Orion 0.7.1's published overlap F1 (:func:`benchbench.report.reference.orion_rows`) for
+    the ``datasets`` that match one of its columns (:func:`~benchbench.report.reference.
+    orion_column`: ``nab:Art`` -> Art, ``nasa:SMAP`` -> SMAP, ``yahoo:A1`` -> A1, ``ucr`` -> UCR):
+    a ``pipeline`` column, then one float column per matching dataset, named as in the run and
+    in the order given; ``None`` when none matches."""
+    from benchbench.report.reference import orion_column, orion_rows
+
+    columns = {d: orion_column(d) for d in dict.fromkeys(str(d) for d in datasets)}
+    columns = {d: c for d, c in columns.items() if c is not None}
+    if not columns:
+        return None
+    rows = [{"pipeline": ref["pipeline"], **{d: ref[c] for d, c in columns.items()}}
+            for ref in orion_rows()]
+    return pd.DataFrame(rows, columns=["pipeline", *columns])
+
+
+def _reference_note(datasets: Iterable[str]) -> str:
+    from benchbench.report.reference import ORION_CAVEAT, ORION_SOURCE, orion_column
+
+    pairs = ", ".join(f"{d} = {orion_column(d)}" for d in datasets)
+    return f"Orion's columns: {pairs}. Source: {ORION_SOURCE}. {ORION_CAVEAT}"
+
+
+def _reference_markdown(records: Sequence[Mapping[str, Any]]) -> str:
+    """The reference section of ``f1_by_dataset.md`` (empty when no dataset matches Orion's)."""
+    table = reference_table(sorted({str(r.get("dataset", "")) for r in records}))
+    if table is None:
+        return ""
+    return (f"\n{REFERENCE_TITLE}\n\n{to_markdown(table)}\n"
+            f"{_reference_note(list(table.columns[1:]))}\n")
+
+
+def reference_text(datasets: Iterable[str]) -> str:
+    """Orion 0.7.1's published overlap F1 for the terminal: a title, then one line per pipeline
+    with the matching datasets' figures as Orion publishes them (``.657``), headed by Orion's
+    column names (at most 96 columns wide with all twelve). Empty when no dataset matches."""
+    from benchbench.report.reference import orion_column
+
+    table = reference_table(datasets)
+    if table is None:
+        return ""
+    header = ["pipeline", *(str(orion_column(d)) for d in table.columns[1:])]
+    rows = [[str(r["pipeline"]), *(format(float(v), ".3f").removeprefix("0")
+                                   for v in list(r)[1:])] for _, r in table.iterrows()]
+    widths = [max(len(header[j]), *(len(row[j]) for row in rows)) for j in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if j == 0 else c.rjust(w)
+                         for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([f"{REFERENCE_TITLE}, one run per signal, its own protocol", line(header),
+                      *(line(row) for row in rows)]) + "\n"
+
+
 def _with_coverage(note: str, records: Sequence[Mapping[str, Any]]) -> str:
     """``note`` preceded by the records' ``incomplete: ...`` line when some jobs are missing."""
     line = coverage_line(records)
@@ -355,9 +416,10 @@ def write_tables(records: Iterable[Mapping[str, Any]], out_dir: Path) -> dict[st
     The CSVs hold the numeric frames of :func:`dataset_table`, :func:`signal_table` and
     :func:`kind_table` at full precision; the Markdown and LaTeX files hold the display versions
     (mean ± std, ``failed``, ``missing``, ``scored/planned`` signals), and each file's note starts
-    with ``incomplete: N of M jobs missing`` when the records include missing jobs. ``out_dir`` is
-    created if needed and each file is written atomically. Returns the written paths keyed by file
-    name.
+    with ``incomplete: N of M jobs missing`` when the records include missing jobs. When some
+    dataset matches a column of Orion's leaderboard, ``f1_by_dataset.md`` ends with Orion 0.7.1's
+    published overlap F1 for those datasets (:func:`reference_table`). ``out_dir`` is created if
+    needed and each file is written atomically. Returns the written paths keyed by file name.
     """
     recs = sort_records(records)
     out_dir = Path(out_dir)
@@ -379,7 +441,8 @@ def write_tables(records: Iterable[Mapping[str, Any]], out_dir: Path) -> dict[st
 
     texts = {
         "f1_by_dataset.csv": by_dataset.to_csv(index=False, lineterminator="\n"),
-        "f1_by_dataset.md": to_markdown(by_dataset_display) + "\n" + notes + "\n",
+        "f1_by_dataset.md": to_markdown(by_dataset_display) + "\n" + notes + "\n"
+        + _reference_markdown(recs),
         "f1_by_dataset.tex": "% "
         + notes
         + "\n"
@@ -431,8 +494,10 @@ def headline_text(records: Iterable[Mapping[str, Any]], floatfmt: str = ".3f") -
     signals scored/planned, failed and missing jobs and mean fit seconds (the macro F1 and the
     other metrics are in the tables).
     The first line reads ``incomplete: N of M jobs missing`` when the records include missing
-    jobs. Dataset and detector names are clipped so a line fits in 100 columns. Returns
-    ``"no results"`` when there are no records.
+    jobs. Dataset and detector names are clipped so a line fits in 100 columns. When some
+    dataset matches a column of Orion's leaderboard, Orion 0.7.1's published overlap F1 follows
+    the table after a blank line (:func:`reference_text`). Returns ``"no results"`` when there
+    are no records.
     """
     recs = sort_records(records)
     df = dataset_table(recs, metrics=[])
@@ -485,4 +550,5 @@ def headline_text(records: Iterable[Mapping[str, Any]], floatfmt: str = ".3f") -
     coverage = coverage_line(recs)
     if coverage:
         out.insert(0, coverage)
-    return "\n".join(out) + "\n"
+    reference = reference_text(df["dataset"].astype(str).unique())
+    return "\n".join(out) + "\n" + (f"\n{reference}" if reference else "")
