@@ -396,6 +396,61 @@ def datasets_fetch(name: str, mirror: str | None, data_dir: Path | None, quiet: 
     click.echo(result.summary())
 
 
+@cli.group("leaderboard")
+def leaderboard() -> None:
+    """Keep the leaderboard page (docs/leaderboard.md) built from trimmed results.csv files."""
+
+
+@leaderboard.command("add")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--name", required=True, help="Name of the entry: writes DIR/NAME.csv and NAME.json.")
+@click.option("--commit", default=None, metavar="SHA",
+              help="The git commit the run was made with, when its environment.json has none.")
+@click.option("--command", "command", default=None, metavar="TEXT",
+              help="The bench run command of the run [default: one equivalent to its "
+                   "config.json].")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=None,
+              help="Where the leaderboard's results files are kept [default: docs/leaderboard].")
+@_VERBOSE
+def leaderboard_add(run_dir: Path, name: str, commit: str | None, command: str | None,
+                    directory: Path | None) -> None:
+    """Copy RUN_DIR/results.csv, cut to the page's columns, with its provenance (commit,
+    profile, CPU, versions, command) into DIR/NAME.csv and DIR/NAME.json."""
+    from benchbench.report.leaderboard import LeaderboardError, add_results
+
+    try:
+        added = add_results(run_dir, name, directory, commit=commit, command=command)
+    except LeaderboardError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"wrote {added.csv_path} ({added.rows} jobs) and {added.json_path} (commit "
+               f"{added.provenance['commit']}); render the page with: bench leaderboard render")
+
+
+@leaderboard.command("render")
+@click.argument("results", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The page to write [default: docs/leaderboard.md].")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None,
+              help="Run config whose detectors x datasets are the plan (a planned detector "
+                   "without results shows as not run yet) [default: "
+                   "configs/leaderboard-nab.toml when it exists].")
+@_VERBOSE
+def leaderboard_render(results: tuple[Path, ...], output: Path | None,
+                       config_file: Path | None) -> None:
+    """Write the leaderboard page from RESULTS.csv files [default: docs/leaderboard/*.csv]:
+    overlap F1, VUS-PR, coverage, seconds and mean ranks per dataset, beside Orion 0.7.1's
+    published rows."""
+    from benchbench.report.leaderboard import LeaderboardError, write_leaderboard
+
+    try:
+        path = write_leaderboard(results, output, config=config_file)
+    except LeaderboardError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"wrote {path}")
+
+
 def _plugins_dir_from_argv(argv: list[str]) -> str | None:
     for i, arg in enumerate(argv):
         if arg == "--plugins-dir" and i + 1 < len(argv):
