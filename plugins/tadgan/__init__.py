@@ -11,8 +11,8 @@ from benchbench.hookspecs import hookimpl
 
 from .detector import GAN, TadGAN
 
-__all__ = ["CPU_PARAMS", "GAN", "QUICK_PARAMS", "TadGAN", "cpu_params", "paper_params",
-           "register_detectors"]
+__all__ = ["CPU_PARAMS", "FAST_TRAIN_STEP", "GAN", "QUICK_PARAMS", "TadGAN", "cpu_params",
+           "fast_params", "paper_params", "register_detectors"]
 
 #: ``bench run`` (the ``default`` profile): TadGAN's networks, losses and schedule with narrower
 #: layers, a training window every 5 steps and 40 epochs, so the 16 synthetic signals train in
@@ -74,6 +74,25 @@ def paper_params(dataset: str, signal: str) -> dict[str, object]:
     }
 
 
+#: Stride between training windows of ``--profile fast`` (the paper's is 1).
+FAST_TRAIN_STEP = 5
+
+
+def fast_params(dataset: str, signal: str) -> dict[str, object]:
+    """``bench run --profile fast``: :func:`paper_params` with a training window every
+    :data:`FAST_TRAIN_STEP` steps instead of every step.
+
+    Everything else is the paper's: networks, losses, epochs, batch size, learning rate, and the
+    scoring (every window is still reconstructed and scored). Windows one step apart share 99 of
+    their 100 steps, so a stride of 5 still shows the networks every timestep in 20 windows per
+    epoch, at 20 offsets; it cuts the optimiser steps per epoch, and with them the training
+    compute, to a fifth. Scoring costs about 1 % of the paper profile's training, so a job costs
+    about a fifth of the paper profile's (measured in docs/benchmarks.md). The settings are fixed
+    per dataset family before a run, as the paper's are.
+    """
+    return {**paper_params(dataset, signal), "train_step": FAST_TRAIN_STEP}
+
+
 @hookimpl
 def register_detectors(register):
     """Register ``tadgan`` and ``gan``."""
@@ -81,7 +100,7 @@ def register_detectors(register):
         "tadgan",
         TadGAN,
         quick_params=dict(QUICK_PARAMS),
-        profiles={"default": cpu_params, "paper": paper_params},
+        profiles={"default": cpu_params, "fast": fast_params, "paper": paper_params},
         description="TadGAN: cycle-consistent WGAN-GP (encoder, generator, two critics); "
         "score = critic x DTW reconstruction error",
     )
@@ -89,6 +108,6 @@ def register_detectors(register):
         "gan",
         GAN,
         quick_params=dict(QUICK_PARAMS),
-        profiles={"default": cpu_params, "paper": paper_params},
+        profiles={"default": cpu_params, "fast": fast_params, "paper": paper_params},
         description="TadGAN's networks trained with the plain BCE GAN loss (loss ablation)",
     )
