@@ -306,7 +306,7 @@ def test_importing_the_plugin_does_not_import_torch():
     assert_imports_without_torch("benchbench_plugins.tadgan", "benchbench_plugins.tadgan.detector")
 
 
-def test_registration_paper_profile_and_quick_params():
+def test_registration_paper_and_fast_profiles_and_quick_params():
     from benchbench.plugins import load_registries
 
     registries = load_registries(load_entry_points=False)
@@ -315,12 +315,16 @@ def test_registration_paper_profile_and_quick_params():
         assert entry.obj is cls
         assert entry.options["quick_params"] == QUICK_PARAMS
         assert entry.options["profiles"]["paper"] is paper_params
+        assert entry.options["profiles"]["fast"] is tadgan.fast_params
         assert entry.options["profiles"]["default"]("synthetic", "spikes_1") == tadgan.CPU_PARAMS
     art = paper_params("nab", "artificialWithAnomaly/art_daily_jumpsup")
     assert art["epochs"] == 35 and art["combination"] == "mult" and art["error_type"] == "dtw"
     assert art["encoder_hidden"] == 100 and art["train_step"] == 1  # the reference's sizes
     assert paper_params("nab", "realTweets/Twitter_volume_AAPL")["combination"] == "sum"
     assert paper_params("nasa", "SMAP/A-1")["epochs"] == 70
+    for dataset, signal in (("nab", "realTweets/Twitter_volume_AAPL"), ("nasa", "SMAP/A-1")):
+        fast = tadgan.fast_params(dataset, signal)  # the paper's, one training window in five
+        assert fast == {**paper_params(dataset, signal), "train_step": 5}
     assert tadgan.TadGAN().get_params()["gp_weight"] == 10.0
 
 
