@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -289,3 +290,38 @@ def test_environment_and_records_name_the_cpu_kind(tmp_path):
     for record in RunStore(run_dir).load_records():
         assert record["cpu_capability"] == capability
         assert record["cpu_model"] == environment["cpu_model"]
+
+
+# ----------------------------------------------------------------------------- git commit
+
+
+def test_git_commit_of_a_checkout_root_and_nothing_elsewhere(tmp_path):
+    from benchbench.run.environment import git_commit
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    (repo / "benchbench").mkdir(parents=True)
+    tracked = repo / "benchbench" / "x.py"
+    tracked.write_text("a = 1\n")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "x"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, env=env)
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    assert git_commit(repo) == {"git_commit": head, "git_dirty": False}
+    tracked.write_text("a = 2\n")
+    assert git_commit(repo) == {"git_commit": head, "git_dirty": True}
+    assert git_commit(repo / "benchbench") == {}  # inside a checkout, but not its root
+    assert git_commit(tmp_path) == {}  # not a checkout
+
+
+def test_environment_json_records_the_commit_when_run_from_a_checkout(tmp_path):
+    from benchbench.run.environment import git_commit
+
+    expected = git_commit()
+    run_dir = small_run(tmp_path / "out")
+    environment = json.loads((run_dir / "environment.json").read_text())
+    assert {k: environment[k] for k in expected} == expected
+    assert ("git_commit" in environment) == bool(expected)

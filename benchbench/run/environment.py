@@ -1,4 +1,5 @@
-"""What a run ran on: package versions, Python, platform, CPU and accelerator.
+"""What a run ran on: package versions, the code's git commit, Python, platform, CPU and
+accelerator.
 
 Float results on the CPU are bit-identical between reruns with the same seed, thread count and
 *CPU kind*: torch picks its CPU kernels by the instruction set the processor offers
@@ -14,7 +15,9 @@ import functools
 import importlib.metadata
 import os
 import platform
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 PACKAGES = ("benchbench", "torch", "numpy", "pandas", "scikit-learn", "pluggy", "click",
@@ -54,6 +57,26 @@ def cpu_kind() -> dict[str, str | None]:
     return {"cpu_model": model, "cpu_capability": capability}
 
 
+def git_commit(folder: Path | str | None = None) -> dict[str, Any]:
+    """The git commit of the code benchbench runs from: ``{"git_commit": sha, "git_dirty":
+    bool}`` when ``folder`` (default: the folder holding the ``benchbench`` package) is the root
+    of a git checkout (an editable install), with ``git_dirty`` true when tracked files differ
+    from the commit; ``{}`` otherwise (an installed wheel) or when git is not available."""
+    where = Path(folder) if folder is not None else Path(__file__).resolve().parents[2]
+    try:
+        top = subprocess.run(["git", "-C", str(where), "rev-parse", "--show-toplevel", "HEAD"],
+                             capture_output=True, text=True, timeout=10, check=True)
+        lines = top.stdout.split()
+        if len(lines) != 2 or Path(lines[0]).resolve() != where.resolve():
+            return {}  # not a checkout's root: e.g. a repository around an installed package
+        status = subprocess.run(["git", "-C", str(where), "status", "--porcelain",
+                                 "--untracked-files=no"], capture_output=True, text=True,
+                                timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return {"git_commit": lines[1], "git_dirty": bool(status.stdout.strip())}
+
+
 def describe_environment() -> dict[str, Any]:
     """A JSON-ready description of the software and hardware (imports torch)."""
     versions = {}
@@ -70,6 +93,7 @@ def describe_environment() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         **cpu_kind(),
         "packages": versions,
+        **git_commit(),
     }
     try:
         import torch
