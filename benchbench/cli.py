@@ -150,8 +150,8 @@ def _explicit(ctx: click.Context, name: str) -> bool:
               help="Hyperparameter profile: default (each detector's default profile: its class "
                    "defaults, or the CPU-sized settings a detector registers, as tadgan and gan "
                    "do), paper (the reference's per-dataset settings, e.g. TadGAN's epochs "
-                   "and scoring) or fast (tadgan and gan: the paper's settings with a training "
-                   "window every 5 steps, a fifth of the compute).")
+                   "and scoring) or fast (tadgan and gan: the paper's epochs and scoring with the "
+                   "default profile's narrower layers and training-window stride).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots (tables are still written).")
 @click.option("--repeat", default="1", show_default=True, metavar="N",
