@@ -15,7 +15,7 @@ __all__ = ["CPU_PARAMS", "FAST_OVERRIDES", "GAN", "QUICK_PARAMS", "TadGAN", "cpu
            "fast_params", "paper_params", "register_detectors"]
 
 #: ``bench run`` (the ``default`` profile): TadGAN's networks, losses and schedule with narrower
-#: layers, a training window every 5 steps and 40 epochs, so the 16 synthetic signals train in
+#: layers, a training window every 5 steps and 40 epochs, so the 17 synthetic signals train in
 #: minutes on a CPU (about 9x less work per optimiser step than the reference's layer sizes).
 #: The class defaults are the reference's networks, losses and schedule with 10 epochs (the
 #: reference trains 35 on NAB and 70 on NASA and Yahoo); ``--profile paper`` sets those epochs
