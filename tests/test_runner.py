@@ -220,5 +220,5 @@ def test_paper_profile_sets_per_signal_params_under_the_users(tmp_path):
 
 
 def test_unknown_profile_is_a_run_error(tmp_path):
-    with pytest.raises(RunError, match="unknown profile 'fancy'; available: default, paper"):
+    with pytest.raises(RunError, match="unknown profile 'fancy'; available: default, fast, paper"):
         _run(_config(tmp_path, profile="fancy"))
