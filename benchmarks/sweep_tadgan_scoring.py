@@ -60,9 +60,11 @@ def variants(det, arr: np.ndarray):
 
 
 def sweep(detector: str, dataset_spec: str, data_dir: Path, seeds: list[int],
-          signals: list[str] | None = None) -> list[dict]:
+          signals: list[str] | None = None, epochs: int | None = None) -> list[dict]:
     """One row per (seed, signal, variant): overlap counts and VUS-PR; ``signals``: only these
-    of the dataset (their random states stay the dataset's)."""
+    of the dataset (their random states stay the dataset's); ``epochs``: instead of the default
+    profile's."""
+    params = {**CPU_PARAMS, **({"epochs": epochs} if epochs else {})}
     dataset = open_dataset(dataset_spec, data_dir, load_registries())
     names = [n for n in dataset.signal_names() if not signals or n in signals]
     rows = []
@@ -70,7 +72,7 @@ def sweep(detector: str, dataset_spec: str, data_dir: Path, seeds: list[int],
         for name in names:
             signal = dataset.load_signal(name)
             prepared = preprocess(signal)
-            det = DETECTORS[detector](**CPU_PARAMS, device="cpu", random_state=derive_random_state(
+            det = DETECTORS[detector](**params, device="cpu", random_state=derive_random_state(
                 seed, dataset_spec, name, detector))
             det.fit(prepared.train)
             arr = det._validate(prepared.test, fitting=False)
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("datasets"))
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--signals", default="", help="comma-separated: only these signals")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="train this many epochs instead of the default profile's")
     parser.add_argument("--out", type=Path, default=None, help="also write the rows as JSON")
     args = parser.parse_args(argv)
     import torch
@@ -115,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)  # as bench run's jobs (--threads 1)
     rows = sweep(args.detector, args.dataset, args.data_dir,
                  [int(s) for s in args.seeds.split(",")],
-                 [s for s in args.signals.split(",") if s])
+                 [s for s in args.signals.split(",") if s], args.epochs)
     if args.out:
         args.out.write_text(json.dumps(rows, default=float))
     print(to_markdown(summary(rows).round(3).reset_index()))
