@@ -190,3 +190,20 @@ def test_score_metric_reads_the_scores_files(tmp_path):
     row = compare_runs(a, b, metric="auc_roc").iloc[0]
     assert row["f1_a"] < 0.1 and row["f1_b"] > 0.9 and row["effect"] == pytest.approx(1.0)
     assert row["wilcoxon_p"] == pytest.approx(2 / 2**6)
+
+
+def test_notes_name_different_settings_and_parameters(tmp_path):
+    def run(folder, config, params):
+        recs = [{**rec, "params": {**params, "random_state": seed, "device": "cpu"}}
+                for seed, rec in enumerate(one_signal({0: (1, 1, 1, 1), 1: (1, 1, 1, 1)}))]
+        folder = fake_run(folder, recs)
+        write_json(RunStore(folder).config_path, {"detectors": ["ae"], **config})
+        return folder
+
+    a = run(tmp_path / "a", {"profile": "paper", "threads": 1}, {"hidden": 100, "step": 1})
+    b = run(tmp_path / "b", {"profile": "fast", "threads": 1}, {"hidden": 32, "step": 1})
+    notes = comparison(a, b).notes
+    assert "the runs ran with different settings: profile A 'paper', B 'fast'" in notes
+    assert "ae ran with different parameters: hidden A 100, B 32" in notes
+    same = run(tmp_path / "c", {"profile": "paper", "threads": 1}, {"hidden": 100, "step": 1})
+    assert not [n for n in comparison(a, same).notes if "different" in n]  # seeds, devices aside

@@ -5,9 +5,12 @@ Only what both runs have is compared. The unit is a signal of a (dataset, detect
 compared when both runs have it and neither has a missing job on it (a job planned in
 ``jobs.json`` without a readable record); each run keeps its own seeds. Everything else is left
 out and counted in the notes (:attr:`Comparison.notes`), which say first when the two runs cover
-different signals (a full run against a ``--quick`` one), and also when the runs come from
-different CPU kinds (``cpu_model`` / ``cpu_capability`` in ``environment.json``): float kernels
-differ between instruction sets, so scores are not bit-comparable across CPU kinds.
+different signals (a full run against a ``--quick`` one), when the runs come from different CPU
+kinds (``cpu_model`` / ``cpu_capability`` in ``environment.json``): float kernels differ between
+instruction sets, so scores are not bit-comparable across CPU kinds, and when they ran with
+different settings (:func:`settings_notes`: the run's profile, ``--quick``, threshold and
+threads, and each shared detector's parameters as its records hold them), so that a difference
+is read as what it is: the effect of those settings, not of a code change.
 
 For every (dataset, detector) in both runs the metric (``metric``, default the headline overlap
 F1; :func:`_figures` says how each kind of metric is aggregated) of each run is set beside the
@@ -64,7 +67,7 @@ from benchbench.report.stats import (
 from benchbench.run.records import RunFolderError, RunStore
 
 __all__ = ["CompareError", "Comparison", "comparison", "compare_runs", "comparison_markdown",
-           "write_comparison", "cpu_kind_note"]
+           "write_comparison", "cpu_kind_note", "settings_notes"]
 
 COLUMNS = ["dataset", "detector", "signals", "f1_a", "std_a", "seeds_a", "f1_b", "std_b",
            "seeds_b", "diff", "spread", "wilcoxon_p", "effect", "verdict"]
@@ -243,6 +246,62 @@ def cpu_kind_note(run_a: Path | str, run_b: Path | str) -> str | None:
     return None
 
 
+#: The run settings (``config.json``) that change what a job computes.
+RUN_SETTINGS = ("profile", "quick", "threshold", "threshold_params", "threads")
+#: Record parameters that differ between any two jobs and say nothing about the settings.
+_PER_JOB = ("random_state", "device")
+
+
+def _run_config(run_dir: Path) -> dict[str, Any]:
+    try:
+        config = read_json(RunStore(run_dir).config_path)
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _param_values(records: list[dict[str, Any]], detector: str) -> dict[str, set[str]]:
+    """``param -> the values (as repr) it took`` over ``detector``'s records that hold their
+    parameters."""
+    values: dict[str, set[str]] = defaultdict(set)
+    for rec in records:
+        params = rec.get("params")
+        if rec.get("detector") == detector and isinstance(params, dict):
+            for key, value in params.items():
+                if key not in _PER_JOB:
+                    values[key].add(repr(value))
+    return values
+
+
+def settings_notes(run_a: Path | str, run_b: Path | str, recs_a: list[dict[str, Any]],
+                   recs_b: list[dict[str, Any]], limit: int = 6) -> list[str]:
+    """Lines on the settings the two runs differ in: one for the run settings of
+    :data:`RUN_SETTINGS` both ``config.json`` files name, then one per detector of both
+    ``recs_a`` and ``recs_b`` (:func:`comparison` passes the records it compares) whose
+    parameters differ (the set of values each parameter took over those records;
+    ``random_state`` and ``device`` aside), naming up to ``limit`` parameters."""
+    notes = []
+    config_a, config_b = _run_config(Path(run_a)), _run_config(Path(run_b))
+    differ = [f"{key} A {config_a[key]!r}, B {config_b[key]!r}" for key in RUN_SETTINGS
+              if key in config_a and key in config_b and config_a[key] != config_b[key]]
+    if differ:
+        notes.append("the runs ran with different settings: " + "; ".join(differ))
+    detectors = ({r.get("detector") for r in recs_a} & {r.get("detector") for r in recs_b})
+    for detector in sorted(d for d in detectors if isinstance(d, str)):
+        values_a, values_b = _param_values(recs_a, detector), _param_values(recs_b, detector)
+        if not values_a or not values_b:
+            continue  # records without their parameters: nothing to compare
+        keys = sorted(k for k in values_a.keys() | values_b.keys()
+                      if values_a.get(k) != values_b.get(k))
+        cells = [f"{k} A {', '.join(sorted(values_a.get(k, {'(unset)'})))}, "
+                 f"B {', '.join(sorted(values_b.get(k, {'(unset)'})))}" for k in keys[:limit]]
+        if len(keys) > limit:
+            cells.append(f"{len(keys) - limit} more")
+        if cells:
+            notes.append(f"{detector} ran with different parameters: {'; '.join(cells)}")
+    return notes
+
+
 def _count(n: int, what: str = "job") -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
 
@@ -318,6 +377,7 @@ def comparison(run_a: Path | str, run_b: Path | str, metric: str = HEADLINE) -> 
     cpu = cpu_kind_note(run_a, run_b)
     if cpu:
         notes.append(cpu)
+    notes += settings_notes(run_a, run_b, pick(units_a, shared), pick(units_b, shared))
     for name, recs, planned in (("A", recs_a, planned_a), ("B", recs_b, planned_b)):
         n_missing = sum(1 for r in recs if job_status(r) == MISSING)
         if n_missing:
