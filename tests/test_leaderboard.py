@@ -280,6 +280,15 @@ def test_add_takes_the_commit_the_run_recorded(tmp_path):
     added = add_results(run, "n", tmp_path / "lb")
     assert (added.provenance["commit"], added.provenance["commit_from"]) == (
         "9d4f3b1", "environment.json")
+    assert "uncommitted_changes" not in added.provenance
+
+
+def test_add_notes_a_run_made_with_uncommitted_changes(tmp_path):
+    run = _run_dir(tmp_path, env={"git_commit": "9d4f3b1", "git_dirty": True, "cpu_model": "x"})
+    added = add_results(run, "n", tmp_path / "lb")
+    assert added.provenance["uncommitted_changes"] is True
+    page = render_leaderboard([added.csv_path], tmp_path)
+    assert "commit `9d4f3b1` with uncommitted changes" in page
 
 
 def test_add_without_a_recorded_commit_asks_for_one(tmp_path):

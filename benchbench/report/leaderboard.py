@@ -6,10 +6,11 @@ Two steps, both behind ``bench leaderboard``:
   ``results.csv``, cut to the columns the page needs (:data:`COLUMNS`; every value kept as text,
   unchanged), to ``<dir>/NAME.csv`` and writes its provenance beside it as ``<dir>/NAME.json``:
   the run folder's name, the git commit (recorded in ``environment.json`` as ``git_commit`` or
-  ``commit``, else given with ``--commit``), the profile, seeds, detectors and datasets of
-  ``config.json``, the CPU (``cpu_model``, ``cpu_capability``), the benchbench and torch versions,
-  the devices the jobs ran on, the job count by status and the ``bench run`` command (given with
-  ``--command``, else one equivalent to ``config.json``).
+  ``commit``, with ``git_dirty`` noted as uncommitted changes, else given with ``--commit``),
+  the profile, seeds, detectors and datasets of ``config.json``, the CPU (``cpu_model``,
+  ``cpu_capability``), the benchbench and torch versions, the devices the jobs ran on, the job
+  count by status and the ``bench run`` command (given with ``--command``, else one equivalent
+  to ``config.json``).
 * :func:`render_leaderboard` (``bench leaderboard render [RESULTS.csv ...]``) builds the page from
   those files alone, and from the plan: a run config (``configs/leaderboard-nab.toml``) whose
   detectors x datasets are what the page should cover.
@@ -165,6 +166,7 @@ def _run_provenance(run_dir: Path, commit: str | None, command: str | None) -> d
         "run": run_dir.resolve().name,
         "commit": str(recorded) if recorded else commit,
         "commit_from": "environment.json" if recorded else ("--commit" if commit else None),
+        **({"uncommitted_changes": True} if recorded and env.get("git_dirty") else {}),
         "profile": config.get("profile", "default"),
         "threads": config.get("threads", 1),
         "seeds": config.get("seeds"),
@@ -468,7 +470,9 @@ def _provenance_line(res: Results, page_dir: Path) -> str:
     threads = get("threads")
     how = ("as given to bench leaderboard add" if prov.get("command_from") == "--command"
            else "equivalent to the run's config.json")
-    return (f"- {link}: run {_code(get('run'))}, commit {_code(get('commit'))}, profile "
+    commit = _code(get("commit")) + (" with uncommitted changes"
+                                     if prov.get("uncommitted_changes") else "")
+    return (f"- {link}: run {_code(get('run'))}, commit {commit}, profile "
             f"{get('profile')}, CPU {cpu}, device {devices}, threads {threads} per job, "
             f"benchbench {get('benchbench')}, torch {get('torch')}; {jobs}. Command ({how}): "
             f"{_code(get('command'))}")

@@ -66,7 +66,7 @@ def git_commit(folder: Path | str | None = None) -> dict[str, Any]:
     try:
         top = subprocess.run(["git", "-C", str(where), "rev-parse", "--show-toplevel", "HEAD"],
                              capture_output=True, text=True, timeout=10, check=True)
-        lines = top.stdout.split()
+        lines = top.stdout.splitlines()
         if len(lines) != 2 or Path(lines[0]).resolve() != where.resolve():
             return {}  # not a checkout's root: e.g. a repository around an installed package
         status = subprocess.run(["git", "-C", str(where), "status", "--porcelain",
