@@ -24,7 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchbench.evaluation.metrics import MetricResult
+from benchbench.evaluation.metrics import HEADLINE, MetricResult
+from benchbench.report.aggregate import job_metric
 from benchbench.report.plots import plot_signal
 from benchbench.run.records import RunStore
 
@@ -47,9 +48,8 @@ def load(run_dirs: list[Path], dataset: str, detectors: list[str]) -> list[dict[
 
 def counts(rec: dict[str, Any]) -> tuple[int, int, int]:
     """``(tp, fn, fp)`` of one record's overlap metric."""
-    m = rec["metrics"]["overlap"]
-    tp = round(m["recall_num"])
-    return tp, round(m["recall_den"]) - tp, round(m["precision_den"] - m["precision_num"])
+    tp, fp, fn = (round(v) for v in job_metric(rec, HEADLINE).counts())
+    return tp, fn, fp
 
 
 def table(records: list[dict[str, Any]], detectors: list[str]) -> str:
