@@ -19,6 +19,11 @@ from click.testing import CliRunner
 from benchbench.cli import cli
 from benchbench.report.reference import orion_column, orion_rows
 
+try:  # tests/ as a rootdir-relative folder (default) or as a package
+    from test_leaderboard import _rows
+except ImportError:  # pragma: no cover
+    from tests.test_leaderboard import _rows
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -87,13 +92,6 @@ def _invoke(args: list[str]):
     return result
 
 
-def _section(page: str, title: str) -> list[list[str]]:
-    lines = page.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0].splitlines()
-    cells = [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in lines
-             if ln.startswith("|") and not ln.startswith("|-")]
-    return cells[1:]
-
-
 @pytest.mark.parametrize("family", sorted(WRITERS))
 def test_config_runs_and_renders_each_subset_beside_orion(family, tmp_path):
     config = ROOT / "configs" / f"leaderboard-{family}.toml"
@@ -117,7 +115,7 @@ def test_config_runs_and_renders_each_subset_beside_orion(family, tmp_path):
     page = page_path.read_text(encoding="utf-8")
 
     for dataset, n_signals in expected.items():
-        rows = {row[0]: row for row in _section(page, dataset)}
+        rows = {name: [source, *cells] for (name, source), cells in _rows(page, dataset).items()}
         assert f"{n_signals}/{n_signals}" in rows["zscore"]  # every signal, three seeds, scored
         for detector in planned["detectors"]:
             if detector != "zscore":
