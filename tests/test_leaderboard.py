@@ -218,6 +218,32 @@ def test_the_page_names_each_files_commit_profile_cpu_and_command(tmp_path):
         assert text.replace("(provenance", "([provenance") in line
 
 
+def test_a_whole_recorded_commit_shows_as_seven_digits_and_stays_whole_in_the_provenance(
+        tmp_path):
+    sha = "39878860550b87ec51ed2ba8390952ab8fa21247"
+    added = add_results(_run_dir(tmp_path, env={"git_commit": sha}), "nab-x", tmp_path / "lb")
+    assert "commit `3987886`," in render_leaderboard([added.csv_path], tmp_path)
+    assert json.loads(added.csv_path.with_suffix(".json").read_text())["commit"] == sha
+
+
+def test_files_run_with_another_profile_than_the_plans_are_named(tmp_path):
+    config = tmp_path / "plan.toml"
+    config.write_text('detectors = ["vae"]\ndatasets = ["nab:Art"]\nprofile = "fast"\n',
+                      encoding="utf-8")
+    default = add_results(_run_dir(tmp_path / "a"), "nab-default", tmp_path / "lb", commit="abc1")
+    paper_run = _run_dir(tmp_path / "b")
+    cfg = json.loads((paper_run / "config.json").read_text())
+    (paper_run / "config.json").write_text(json.dumps({**cfg, "profile": "paper"}))
+    paper = add_results(paper_run, "nab-paper", tmp_path / "lb", commit="abc1")
+    page = render_leaderboard([default.csv_path, paper.csv_path], tmp_path, config=config)
+    assert ("nab-default ran with profile default: a detector that registers neither a default "
+            "nor a fast profile runs its class defaults under both") in page
+    assert "nab-paper ran with profile paper: another setting than the plan's profile fast" in page
+    same = render_leaderboard([default.csv_path], tmp_path,
+                              config=_config(tmp_path / "p2.toml", ["vae"], ["nab:Art"]))
+    assert "ran with profile" not in same
+
+
 def test_a_run_folders_own_results_csv_takes_provenance_from_the_folder(tmp_path):
     run = _run_dir(tmp_path)
     page = render_leaderboard([run / "results.csv"], tmp_path)

@@ -448,6 +448,12 @@ def _seconds_cell(value: float) -> str:
     return "" if math.isnan(value) else format(value, ".2f")
 
 
+def _short_commit(commit: str) -> str:
+    """A hex commit shortened as git's ``--short`` default (7 digits); other text as is. The
+    provenance file keeps the whole one."""
+    return commit[:7] if _COMMIT.match(commit) else commit
+
+
 def _provenance_line(res: Results, page_dir: Path) -> str:
     link = f"[{res.name}]({_rel(res.path, page_dir)})"
     side = res.path.with_suffix(".json")
@@ -470,7 +476,7 @@ def _provenance_line(res: Results, page_dir: Path) -> str:
     threads = get("threads")
     how = ("as given to bench leaderboard add" if prov.get("command_from") == "--command"
            else "equivalent to the run's config.json")
-    commit = _code(get("commit")) + (" with uncommitted changes"
+    commit = _code(_short_commit(get("commit"))) + (" with uncommitted changes"
                                      if prov.get("uncommitted_changes") else "")
     return (f"- {link}: run {_code(get('run'))}, commit {commit}, profile "
             f"{get('profile')}, CPU {cpu}, device {devices}, threads {threads} per job, "
@@ -528,8 +534,9 @@ def _dataset_table(dataset: str, rows: Sequence[Row]) -> pd.DataFrame:
     return pd.DataFrame(table, columns=_HEADER, dtype=object)
 
 
-def _plan(config: Path) -> tuple[tuple[list[str], list[str]], str]:
-    """The plan of a run config, ``(detectors, datasets)``, and a sentence saying it."""
+def _plan(config: Path) -> tuple[tuple[list[str], list[str]], str, str]:
+    """The plan of a run config, ``(detectors, datasets)``, a sentence saying it, and its
+    profile."""
     from benchbench.config import ConfigError, load_config_file
 
     try:
@@ -541,7 +548,27 @@ def _plan(config: Path) -> tuple[tuple[list[str], list[str]], str]:
     text = (f"Plan: detectors {', '.join(detectors) or '(those of the results files)'} on "
             f"{', '.join(datasets)}, seeds {', '.join(map(str, cfg.seeds))}, profile "
             f"{cfg.profile}.")
-    return (detectors, datasets), text
+    return (detectors, datasets), text, cfg.profile
+
+
+def _profile_note(loaded: Sequence[Results], profile: str) -> str | None:
+    """Sentences on the results files that ran with another profile than the plan's: a
+    ``default`` one stands for the plan's rows of the detectors that register neither profile
+    (they run their class defaults under both); any other is a different setting."""
+    other: dict[str, list[str]] = {}
+    for r in loaded:
+        ran = (r.provenance or {}).get("profile")
+        if ran not in (None, profile):
+            other.setdefault(ran, []).append(r.name)
+    parts = []
+    if profile != "default" and "default" in other:
+        parts.append(f"{', '.join(other.pop('default'))} ran with profile default: a detector "
+                     f"that registers neither a default nor a {profile} profile runs its class "
+                     f"defaults under both, so its rows there stand for the plan's.")
+    for ran, names in other.items():
+        parts.append(f"{', '.join(names)} ran with profile {ran}: another setting than the "
+                     f"plan's profile {profile}, shown beside the plan's rows.")
+    return " ".join(parts) or None
 
 
 def render_leaderboard(results: Iterable[Path | str], page_dir: Path | str = DEFAULT_OUTPUT.parent,
@@ -572,7 +599,8 @@ def render_leaderboard(results: Iterable[Path | str], page_dir: Path | str = DEF
             same = [str(r.path) for r in loaded if r.name == name]
             raise LeaderboardError(f"two results files are both named {name!r}: "
                                    f"{', '.join(same)}")
-    plan, plan_text = _plan(Path(config)) if config is not None else (None, None)
+    plan, plan_text, profile = (_plan(Path(config)) if config is not None
+                                else (None, None, None))
     datasets, rows = _rows(loaded, plan)
     page_dir = Path(page_dir)
 
@@ -588,6 +616,9 @@ def render_leaderboard(results: Iterable[Path | str], page_dir: Path | str = DEF
         out += [plan_text, ""]
     out += ["## Results files", ""]
     out += [_provenance_line(r, page_dir) for r in loaded] + [""]
+    note = _profile_note(loaded, profile) if profile is not None else None
+    if note:
+        out += [note, ""]
     out += ["## Mean rank across datasets", "", to_markdown(_rank_table(datasets, rows)).rstrip(),
             "", "Per dataset, rank 1 is the best overlap F1 (VUS-PR) among the rows that have one; "
             "ties share the average rank. The mean is over the datasets ranked; `signals` sums "
