@@ -411,6 +411,25 @@ def test_committed_page_covers_the_whole_plan(tmp_path):
         assert ("Orion 0.7.1: tadgan", "published") in rows
 
 
+def test_readmes_mean_ranks_are_the_pages():
+    """The README quotes each detector's mean overlap-F1 rank across the NAB subsets; every
+    figure it gives is the page's, for the detector's row that ranks on all of them."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sentence = " ".join(readme.split("Mean overlap-F1 rank across the subsets", 1)[1]
+                        .split(";", 1)[0].split())
+    quoted = dict(re.findall(r"`(\w+)` (\d+\.\d)", sentence))
+    plan = tomllib.loads((ROOT / leaderboard.DEFAULT_CONFIG).read_text(encoding="utf-8"))
+    assert set(quoted) == set(plan["detectors"]), sentence
+    ranks = _rows((ROOT / leaderboard.DEFAULT_OUTPUT).read_text(encoding="utf-8"),
+                  "Mean rank across datasets")
+    n = len(plan["datasets"])
+    page = {det: f"{float(cells[0]):.1f}" for (det, _), cells in ranks.items()
+            if cells[2] == f"{n}/{n}"}
+    assert quoted == {det: page[det] for det in quoted}
+
+
 # --------------------------------------------------------------------------------------------
 # bench report: Orion's rows beside the per-dataset figures
 # --------------------------------------------------------------------------------------------
